@@ -1,0 +1,205 @@
+"""The ``defensie-kg`` command: validate, build, query, queries, serve, export.
+
+Exit codes (documented in the README): 0 success; 1 the data has SHACL
+violations; 2 unusable input (a Turtle syntax error, a missing file, an
+inconsistency, a bad query or parameter). Errors print one line, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from defensie_kg import __version__, named_queries, reporting
+from defensie_kg.build import Build, build
+from defensie_kg.errors import KGError, NotValid
+from defensie_kg.settings import Settings
+from defensie_kg.store import KnowledgeGraph, QueryRequest
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
+
+
+def _errors_to_exit_codes(func: F) -> F:
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except NotValid as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_INVALID)
+        except KGError as exc:
+            click.echo(f"{exc}" if "\n" not in str(exc) else f"error: {exc}", err=True)
+            sys.exit(EXIT_UNUSABLE)
+        except ValueError as exc:  # a malformed query header, a bad setting value
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_UNUSABLE)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.find_object(Settings) or Settings.from_env()
+
+
+def _progress(quiet: bool) -> Callable[[str], None] | None:
+    return None if quiet else (lambda message: click.echo(f"  {message}", err=True))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="defensie-kg")
+@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Project directory with ontology/, data/, queries/ (default: current).")
+@click.pass_context
+def cli(ctx: click.Context, root: Path | None) -> None:
+    """The Defensienota 2024 knowledge graph: build, validate, query and serve it."""
+    ctx.obj = Settings.from_env(root=root)
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text",
+              help="Report format: text for people, json or turtle for machines.")
+@click.option("--no-cache", is_flag=True, help="Rebuild even if the inputs did not change.")
+@click.option("--violations-only", is_flag=True, help="Leave warnings out of the text report.")
+@click.pass_context
+@_errors_to_exit_codes
+def validate(ctx: click.Context, fmt: str, no_cache: bool, violations_only: bool) -> None:
+    """Check the data against the SHACL shapes (after OWL RL reasoning).
+
+    Exit 0 when it conforms, 1 when there are violations, 2 when the input is
+    unusable (e.g. a Turtle syntax error, reported as file:line:col).
+    """
+    result = build(_settings(ctx), _progress(fmt != "text"), use_cache=not no_cache)
+    render = {"json": reporting.to_json, "turtle": reporting.to_turtle}.get(fmt)
+    if render:
+        click.echo(render(result.report))
+    else:
+        click.echo(reporting.to_text(result.report, include_warnings=not violations_only), nl=False)
+    sys.exit(EXIT_OK if result.report.conforms else EXIT_INVALID)
+
+
+@cli.command("build")
+@click.option("--no-cache", is_flag=True, help="Rebuild even if the inputs did not change.")
+@click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
+@click.pass_context
+@_errors_to_exit_codes
+def build_command(ctx: click.Context, no_cache: bool, quiet: bool) -> None:
+    """Parse, reason and validate; cache the dataset for `serve` and `query`."""
+    result = build(_settings(ctx), _progress(quiet), use_cache=not no_cache)
+    click.echo(f"{result.dataset} ({'cached' if result.from_cache else 'built'})")
+    for graph, size in sorted(result.meta.get("graphs", {}).items()):  # type: ignore[union-attr]
+        click.echo(f"  {size:7d}  {graph}")
+    click.echo(reporting.summary(result.report))
+    sys.exit(EXIT_OK if result.report.conforms else EXIT_INVALID)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
+              help="A named-query parameter (repeatable).")
+@click.option("--format", "fmt", default="table",
+              help="table, csv, tsv, json, xml (SELECT/ASK); turtle, ntriples, jsonld, rdfxml "
+                   "(CONSTRUCT/DESCRIBE).")
+@click.option("--no-infer", is_flag=True, help="Query asserted triples only, without inferences.")
+@click.pass_context
+@_errors_to_exit_codes
+def query(ctx: click.Context, query: str, params: tuple[str, ...], fmt: str,
+          no_infer: bool) -> None:
+    """Run QUERY: a named query (see `queries`) or a path to a .rq file."""
+    settings = _settings(ctx)
+    values = dict(_split_param(p) for p in params)
+    wire = "json" if fmt == "table" else fmt
+    options = {"format": wire, "infer": not no_infer, "max_rows": sys.maxsize}
+    path = Path(query)
+    if path.suffix == ".rq" and path.is_file():
+        request = named_queries.request(named_queries.parse(path), values, **options)
+    else:
+        catalogue = named_queries.load_all(settings.root / "queries")
+        request = named_queries.request(named_queries.find(catalogue, query), values, **options)
+    result = _graph(settings).execute(request)
+    if fmt == "table":
+        click.echo(_table(json.loads(result.body)))
+    else:
+        sys.stdout.buffer.write(result.body)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+@click.pass_context
+@_errors_to_exit_codes
+def queries(ctx: click.Context, as_json: bool) -> None:
+    """List the named queries with their parameters."""
+    catalogue = named_queries.load_all(_settings(ctx).root / "queries")
+    if as_json:
+        click.echo(json.dumps([q.to_dict() for q in catalogue.values()], indent=2,
+                              ensure_ascii=False))
+        return
+    for q in catalogue.values():
+        params = " ".join(f"{p.name}:{p.type}" for p in q.parameters)
+        click.echo(f"{q.name:45s} {q.title.get('en', '')} {params}".rstrip())
+
+
+@cli.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
+@click.option("--store", "store_url", default=None,
+              help="Serve from this remote SPARQL endpoint instead of the embedded store.")
+@click.pass_context
+@_errors_to_exit_codes
+def serve(ctx: click.Context, host: str | None, port: int | None, store_url: str | None) -> None:
+    """Build (or load the cached build) and serve the SPARQL endpoint and pages."""
+    import uvicorn
+
+    from defensie_kg.web.app import create_app
+
+    settings = _settings(ctx).with_overrides(host=host, port=port, store_url=store_url)
+    _checked_build(settings)  # fail here, with an exit code, rather than inside uvicorn
+    click.echo(f"Serving on http://{settings.host}:{settings.port}/ (Ctrl+C to stop)", err=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level="info", timeout_graceful_shutdown=10)
+
+
+def _checked_build(settings: Settings) -> Build:
+    result = build(settings, _progress(False))
+    if not result.report.conforms and settings.require_valid:
+        click.echo(reporting.to_text(result.report, include_warnings=False), err=True)
+        raise NotValid("the data does not conform; fix the violations above "
+                       "(or set DKG_REQUIRE_VALID=false to serve anyway)")
+    return result
+
+
+def _graph(settings: Settings) -> KnowledgeGraph:
+    return KnowledgeGraph.from_nquads(_checked_build(settings).dataset)
+
+
+def _split_param(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="--param")
+    return name.strip(), value
+
+
+def _table(doc: dict[str, Any]) -> str:
+    if "boolean" in doc:
+        return "true" if doc["boolean"] else "false"
+    names = doc["head"]["vars"]
+    rows = [[b.get(v, {}).get("value", "") for v in names] for b in doc["results"]["bindings"]]
+    widths = [min(60, max([len(n)] + [len(r[i]) for r in rows])) for i, n in enumerate(names)]
+    line = lambda cells: "  ".join(c[:60].ljust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
+    out = [line(names), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    return "\n".join(out) + f"\n({len(rows)} rows)"
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="defensie-kg")
+
+
+__all__ = ["cli", "main", "QueryRequest"]

@@ -1,0 +1,67 @@
+"""Cheap lexical checks that run before a query reaches the engine.
+
+The engine parses queries only (an update is a syntax error to it), but we
+want to tell the client *why*: "this endpoint is read-only" rather than a
+parse error. And SERVICE must be refused before evaluation, since the
+engine would open a connection. Both checks look at the query with strings,
+IRIs and comments blanked out, so a keyword inside a literal never counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from defensie_kg.errors import QueryRefused, UpdateRefused
+
+_OPAQUE = re.compile(
+    r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\""
+    r"|<[^<>\"{}|^`\\\x00-\x20]*>|#[^\n]*",
+    re.S,
+)
+_PROLOGUE = re.compile(r"^\s*(?:BASE\s*|PREFIX\s+[\w.-]*:\s*)", re.I)
+_UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+_SERVICE = re.compile(r"(?<![\w?$:])SERVICE(?![\w:-])", re.I)
+_SERVICE_TARGET = re.compile(r"(?<![\w?$:])SERVICE\s+(?:SILENT\s+)?(<[^>]*>|\S+)", re.I)
+
+
+def scrub(text: str) -> str:
+    """``text`` with strings, IRIs and comments replaced by spaces (same length)."""
+    return _OPAQUE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def is_update(text: str) -> bool:
+    """True when the request's first keyword after the prologue is an update operation."""
+    rest = scrub(text)
+    while match := _PROLOGUE.match(rest):
+        rest = rest[match.end():]
+    word = re.match(r"\s*([A-Za-z]+)", rest)
+    return bool(word) and word.group(1).upper() in _UPDATE_WORDS
+
+
+def check(text: str, service_allowlist: tuple[str, ...] = ()) -> None:
+    """Refuse updates and, unless allow-listed, federated SERVICE calls."""
+    if is_update(text):
+        raise UpdateRefused(
+            "SPARQL Update is not supported: this endpoint is read-only. "
+            "Edit the Turtle files in data/ and rebuild instead."
+        )
+    scrubbed = scrub(text)
+    if not _SERVICE.search(scrubbed):
+        return
+    targets = [m.group(1) for m in _SERVICE_TARGET.finditer(_keep_iris(text, scrubbed))]
+    allowed = {f"<{iri}>" for iri in service_allowlist}
+    if not allowed or any(t not in allowed for t in targets) or not targets:
+        raise QueryRefused(
+            "SERVICE (federated query) is disabled on this endpoint: the server never opens "
+            "connections on a query's behalf. An operator can allow endpoints with the "
+            "service_allowlist setting."
+        )
+
+
+def _keep_iris(text: str, scrubbed: str) -> str:
+    # Put IRIs back (but not strings or comments) so SERVICE targets can be read.
+    out = list(scrubbed)
+    for match in _OPAQUE.finditer(text):
+        if match.group(0).startswith("<"):
+            out[match.start():match.end()] = match.group(0)
+    return "".join(out)

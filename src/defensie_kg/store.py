@@ -1,0 +1,184 @@
+"""The read-only knowledge graph: a dataset of named graphs and how to query it.
+
+Graphs: ``graph/ontology``, one ``graph/data/<file>`` per data file, and
+``graph/inferred`` for the OWL RL closure. Queries see the union of all of
+them by default, or the asserted graphs only with ``infer=False``.
+The engine is pyoxigraph (Rust); see the README's performance section for
+why. Mutating methods are deliberately absent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from defensie_kg import formats, guards, results
+from defensie_kg.errors import NotAcceptable, QuerySyntaxError, QueryTimeout, UnknownGraph, UpdateRefused
+from defensie_kg.formats import Format
+from defensie_kg.namespaces import INFERRED_GRAPH
+
+_CHECK_EVERY = 256  # rows between deadline checks while reading results
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    """Everything needed to run one query; plain data, so it crosses process boundaries."""
+
+    text: str
+    accept: str | None = None
+    format: str | None = None
+    infer: bool = True
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    bindings: tuple[tuple[str, str], ...] = ()  # variable name → term in N-Triples syntax
+    max_rows: int = 10000
+    service_allowlist: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A serialised answer."""
+
+    body: bytes
+    format: Format
+    form: str  # SELECT, ASK, CONSTRUCT or DESCRIBE
+    rows: int
+    truncated: bool = False
+    variables: tuple[str, ...] = field(default=())
+
+
+class KnowledgeGraph:
+    """A frozen dataset held in an in-memory pyoxigraph store."""
+
+    def __init__(self, store: ox.Store) -> None:
+        self._store = store
+        self._graphs = sorted(g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode))
+        self._asserted = [ox.NamedNode(g) for g in self._graphs if g != str(INFERRED_GRAPH)]
+
+    @classmethod
+    def from_nquads(cls, path: Path) -> KnowledgeGraph:
+        """Load a dataset written by the build (N-Quads)."""
+        store = ox.Store()
+        store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        return cls(store)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> KnowledgeGraph:
+        """Load a dataset from N-Quads bytes."""
+        store = ox.Store()
+        store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+        return cls(store)
+
+    @property
+    def graph_names(self) -> list[str]:
+        """The IRIs of every named graph, sorted."""
+        return list(self._graphs)
+
+    def graph_sizes(self) -> dict[str, int]:
+        """Triple count per named graph."""
+        sizes = dict.fromkeys(self._graphs, 0)
+        for quad in self._store:
+            if isinstance(quad.graph_name, ox.NamedNode):
+                sizes[quad.graph_name.value] += 1
+        return sizes
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def quads(self, graphs: list[str] | None = None) -> Iterator[ox.Quad]:
+        """Every quad, or those of the given graphs."""
+        if graphs is None:
+            yield from self._store
+            return
+        for name in graphs:
+            yield from self._store.quads_for_pattern(None, None, None, ox.NamedNode(name))
+
+    def execute(self, request: QueryRequest, deadline: float | None = None) -> QueryResult:
+        """Run a query and serialise its result; raise a :class:`QueryError` for bad input."""
+        guards.check(request.text, request.service_allowlist)
+        answer = self._run(request)
+        return _serialise(request, answer, deadline)
+
+    def _run(self, request: QueryRequest) -> object:
+        options: dict[str, object] = {}
+        if request.default_graphs:
+            options["default_graph"] = self._known(request.default_graphs)
+        elif request.infer:
+            options["use_default_graph_as_union"] = True
+        else:
+            options["default_graph"] = list(self._asserted)
+        if request.named_graphs:
+            options["named_graphs"] = self._known(request.named_graphs)
+        elif not request.infer:
+            options["named_graphs"] = list(self._asserted)
+        if request.bindings:
+            options["substitutions"] = {
+                ox.Variable(name): parse_term(term) for name, term in request.bindings
+            }
+        try:
+            return self._store.query(request.text, **options)
+        except SyntaxError as exc:
+            if guards.is_update(request.text):
+                raise UpdateRefused("SPARQL Update is not supported: this endpoint is read-only.") from None
+            raise QuerySyntaxError(f"Query syntax error: {exc}") from None
+
+    def _known(self, names: tuple[str, ...]) -> list[ox.NamedNode]:
+        unknown = [n for n in names if n not in self._graphs]
+        if unknown:
+            raise UnknownGraph(
+                f"Unknown graph {unknown[0]!r}: this store holds only " + ", ".join(self._graphs)
+            )
+        return [ox.NamedNode(n) for n in names]
+
+
+def parse_term(text: str) -> ox.NamedNode | ox.Literal | ox.BlankNode:
+    """A term from N-Triples syntax (``<iri>``, ``"lex"@nl``, ``"5"^^<...>``)."""
+    quad = next(iter(ox.parse(f"<x:s> <x:p> {text} .".encode(), format=ox.RdfFormat.N_TRIPLES)))
+    return quad.object
+
+
+def _serialise(request: QueryRequest, answer: object, deadline: float | None) -> QueryResult:
+    if isinstance(answer, ox.QueryBoolean):
+        fmt = _pick(request, formats.RESULT_FORMATS)
+        return QueryResult(results.boolean(fmt, bool(answer)), fmt, "ASK", 1)
+    if isinstance(answer, ox.QuerySolutions):
+        fmt = _pick(request, formats.RESULT_FORMATS)
+        names = tuple(v.value for v in answer.variables)
+        rows, cut = _take(answer, request.max_rows, deadline, lambda s: [s[v] for v in names])
+        body = results.solutions(fmt, names, rows)
+        return QueryResult(body, fmt, "SELECT", len(rows), cut, names)
+    fmt = _pick(request, formats.GRAPH_FORMATS)
+    triples, cut = _take(answer, request.max_rows, deadline, lambda t: t)  # type: ignore[arg-type]
+    return QueryResult(results.triples(fmt, triples), fmt, "CONSTRUCT", len(triples), cut)
+
+
+def _pick(request: QueryRequest, offered: tuple[Format, ...]) -> Format:
+    if request.format:
+        fmt = formats.lookup(request.format)
+        if fmt is None or fmt not in offered:
+            raise _unavailable(request.format, offered)
+        return fmt
+    return formats.negotiate(request.accept, offered)
+
+
+def _unavailable(name: str, offered: tuple[Format, ...]) -> NotAcceptable:
+    available = [f.name for f in offered]
+    return NotAcceptable(
+        f"Format {name!r} is not available for this query form; use one of " + ", ".join(available),
+        [f.media_type for f in offered],
+    )
+
+
+def _take(items: object, limit: int, deadline: float | None, convert: object) -> tuple[list, bool]:
+    taken: list = []
+    for count, item in enumerate(items):  # type: ignore[call-overload]
+        if count >= limit:
+            return taken, True
+        if deadline is not None and count % _CHECK_EVERY == 0 and time.monotonic() > deadline:
+            raise QueryTimeout("The query ran out of time while its results were read.")
+        taken.append(convert(item))  # type: ignore[operator]
+    return taken, False
