@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import Graph
 from rdflib.term import Node
 
 from defensie_kg import cache, reasoning, sources, validation
@@ -71,7 +71,7 @@ def build(settings: Settings, progress: Progress | None = None, use_cache: bool 
     return Build(_store(settings, fingerprint, nquads, report, meta, say), report, fingerprint, meta)
 
 
-def to_nquads(graphs: dict[URIRef, Graph]) -> bytes:
+def to_nquads(graphs: dict[str, Graph]) -> bytes:
     """Sorted N-Quads of the named graphs: the same inputs give the same bytes."""
     lines: list[str] = []
     for name, graph in graphs.items():

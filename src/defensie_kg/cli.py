@@ -166,6 +166,20 @@ def serve(ctx: click.Context, host: str | None, port: int | None, store_url: str
                 log_level="info", timeout_graceful_shutdown=10)
 
 
+@cli.command()
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("dist"), show_default=True, help="Directory to write the dumps to.")
+@click.option("--no-gzip", is_flag=True, help="Do not write .gz copies.")
+@click.pass_context
+@_errors_to_exit_codes
+def export(ctx: click.Context, output: Path, no_gzip: bool) -> None:
+    """Write the dataset in every RDF format, asserted-only and with inferences."""
+    from defensie_kg.export import write_all
+
+    for path in write_all(_graph(_settings(ctx)), output, gzipped=not no_gzip):
+        click.echo(f"{path.stat().st_size:10d}  {path}")
+
+
 def _checked_build(settings: Settings) -> Build:
     result = build(settings, _progress(False))
     if not result.report.conforms and settings.require_valid:

@@ -109,9 +109,8 @@ def _quality(fmt: Format, ranges: list[tuple[str, float]]) -> float:
         for media, q in ranges:
             if specificity == 0 and media in names:
                 return q
-            if specificity == 1 and media.endswith("/*") and any(
-                n.startswith(media[:-1]) for n in names
-            ):
+            # Wildcards match the type we actually send, not its aliases.
+            if specificity == 1 and media.endswith("/*") and fmt.media_type.startswith(media[:-1]):
                 return q
             if specificity == 2 and media == "*/*":
                 return q

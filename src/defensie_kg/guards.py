@@ -12,30 +12,16 @@ from __future__ import annotations
 import re
 
 from defensie_kg.errors import QueryRefused, UpdateRefused
+from defensie_kg.sparql_text import OPAQUE, first_keyword, scrub
 
-_OPAQUE = re.compile(
-    r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\""
-    r"|<[^<>\"{}|^`\\\x00-\x20]*>|#[^\n]*",
-    re.S,
-)
-_PROLOGUE = re.compile(r"^\s*(?:BASE\s*|PREFIX\s+[\w.-]*:\s*)", re.I)
 _UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
 _SERVICE = re.compile(r"(?<![\w?$:])SERVICE(?![\w:-])", re.I)
 _SERVICE_TARGET = re.compile(r"(?<![\w?$:])SERVICE\s+(?:SILENT\s+)?(<[^>]*>|\S+)", re.I)
 
 
-def scrub(text: str) -> str:
-    """``text`` with strings, IRIs and comments replaced by spaces (same length)."""
-    return _OPAQUE.sub(lambda m: " " * len(m.group(0)), text)
-
-
 def is_update(text: str) -> bool:
     """True when the request's first keyword after the prologue is an update operation."""
-    rest = scrub(text)
-    while match := _PROLOGUE.match(rest):
-        rest = rest[match.end():]
-    word = re.match(r"\s*([A-Za-z]+)", rest)
-    return bool(word) and word.group(1).upper() in _UPDATE_WORDS
+    return first_keyword(text) in _UPDATE_WORDS
 
 
 def check(text: str, service_allowlist: tuple[str, ...] = ()) -> None:
@@ -61,7 +47,7 @@ def check(text: str, service_allowlist: tuple[str, ...] = ()) -> None:
 def _keep_iris(text: str, scrubbed: str) -> str:
     # Put IRIs back (but not strings or comments) so SERVICE targets can be read.
     out = list(scrubbed)
-    for match in _OPAQUE.finditer(text):
+    for match in OPAQUE.finditer(text):
         if match.group(0).startswith("<"):
             out[match.start():match.end()] = match.group(0)
     return "".join(out)

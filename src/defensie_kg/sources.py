@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph, URIRef
+from rdflib import Graph
 
 from defensie_kg.errors import InputMissing, TurtleSyntaxError
 from defensie_kg.namespaces import ONTOLOGY_GRAPH, data_graph
@@ -20,7 +20,7 @@ class SourceFile:
     """One Turtle file and the named graph it goes into."""
 
     path: Path
-    graph: URIRef
+    graph: str
 
 
 @dataclass
@@ -28,7 +28,7 @@ class Sources:
     """The parsed inputs of a build: ontology, data graphs and shapes."""
 
     ontology: Graph
-    data: dict[URIRef, Graph]
+    data: dict[str, Graph]
     shapes: Graph
     files: list[SourceFile]
 
@@ -54,7 +54,7 @@ def find(root: Path) -> tuple[list[SourceFile], Path]:
         for p in sorted(ontology_dir.glob("*.ttl"))
         if p.name != SHAPES_FILE
     ]
-    files += [SourceFile(p, URIRef(data_graph(p.stem))) for p in sorted(data_dir.glob("*.ttl"))]
+    files += [SourceFile(p, data_graph(p.stem)) for p in sorted(data_dir.glob("*.ttl"))]
     return files, shapes
 
 

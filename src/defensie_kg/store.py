@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from defensie_kg import formats, guards, results
+from defensie_kg import formats, guards, results, sparql_text
 from defensie_kg.errors import NotAcceptable, QuerySyntaxError, QueryTimeout, UnknownGraph, UpdateRefused
 from defensie_kg.formats import Format
 from defensie_kg.namespaces import INFERRED_GRAPH
@@ -115,12 +115,12 @@ class KnowledgeGraph:
             options["named_graphs"] = self._known(request.named_graphs)
         elif not request.infer:
             options["named_graphs"] = list(self._asserted)
+        text = request.text
         if request.bindings:
-            options["substitutions"] = {
-                ox.Variable(name): parse_term(term) for name, term in request.bindings
-            }
+            terms = {name: str(parse_term(term)) for name, term in request.bindings}
+            text = sparql_text.with_values(text, terms)
         try:
-            return self._store.query(request.text, **options)
+            return self._store.query(text, **options)
         except SyntaxError as exc:
             if guards.is_update(request.text):
                 raise UpdateRefused("SPARQL Update is not supported: this endpoint is read-only.") from None

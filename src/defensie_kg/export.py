@@ -1,0 +1,65 @@
+"""Dumps of the whole dataset: every RDF format, asserted-only or with inferences.
+
+Used by ``defensie-kg export`` and by the server's ``/download`` pages, so a
+file downloaded from the server is byte-identical to one exported locally.
+N-Triples and N-Quads are sorted, for stable diffs.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from defensie_kg import formats, results
+from defensie_kg.formats import Format
+from defensie_kg.namespaces import INFERRED_GRAPH
+from defensie_kg.store import KnowledgeGraph
+
+NAME = "defensienota-2024"
+VARIANTS = {"asserted": "asserted triples only", "inferred": "asserted plus OWL RL inferences"}
+DUMP_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads")
+
+
+def graphs_for(kg: KnowledgeGraph, variant: str) -> list[str]:
+    """The named graphs a variant contains."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; use one of {', '.join(VARIANTS)}")
+    names = kg.graph_names
+    return names if variant == "inferred" else [g for g in names if g != str(INFERRED_GRAPH)]
+
+
+def dump(kg: KnowledgeGraph, fmt: Format, variant: str) -> bytes:
+    """The dataset (``variant``) serialised as ``fmt``; triples formats merge the graphs."""
+    quads = list(kg.quads(graphs_for(kg, variant)))
+    if fmt.kind == "graph":
+        unique = sorted({q.triple for q in quads}, key=str)
+        body = results.triples(fmt, unique)
+    else:
+        body = results.triples(fmt, sorted(quads, key=str))
+    if fmt.name in ("ntriples", "nquads"):
+        lines = sorted(set(body.decode("utf-8").splitlines()))
+        body = ("\n".join(lines) + "\n").encode("utf-8")
+    return body
+
+
+def filename(fmt: Format, variant: str, gzipped: bool = False) -> str:
+    """``defensienota-2024-<variant>.<suffix>[.gz]``."""
+    return f"{NAME}-{variant}.{fmt.suffix}" + (".gz" if gzipped else "")
+
+
+def write_all(kg: KnowledgeGraph, directory: Path, gzipped: bool = True) -> list[Path]:
+    """Every format × variant into ``directory`` (plus .gz copies); returns the paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for variant in VARIANTS:
+        for name in DUMP_FORMATS:
+            fmt = formats.BY_NAME[name]
+            body = dump(kg, fmt, variant)
+            path = directory / filename(fmt, variant)
+            path.write_bytes(body)
+            written.append(path)
+            if gzipped:
+                packed = directory / filename(fmt, variant, gzipped=True)
+                packed.write_bytes(gzip.compress(body, mtime=0))
+                written.append(packed)
+    return written

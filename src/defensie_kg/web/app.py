@@ -1,0 +1,109 @@
+"""The FastAPI application, built by :func:`create_app` from a :class:`Settings`.
+
+The lifespan builds (or loads the cached build of) the knowledge graph and
+starts the query workers; routes live in their own modules; errors are
+mapped to statuses here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from defensie_kg import __version__, named_queries
+from defensie_kg.build import build
+from defensie_kg.engine import QueryPool
+from defensie_kg.errors import KGError, NotAcceptable, NotValid
+from defensie_kg.settings import Settings
+from defensie_kg.store import KnowledgeGraph
+from defensie_kg.web import queries, sparql
+from defensie_kg.web.state import AppState
+
+log = logging.getLogger("defensie_kg")
+STATIC = Path(__file__).parent / "static"
+
+
+def load_state(settings: Settings) -> AppState:
+    """Build or load the graph and start the executor: everything the routes need."""
+    result = build(settings)
+    if not result.report.conforms:
+        if settings.require_valid:
+            raise NotValid("the data does not conform to the shapes; run `defensie-kg validate`")
+        log.warning("serving data with %d SHACL violations", len(result.report.violations))
+    graph = KnowledgeGraph.from_nquads(result.dataset)
+    executor = QueryPool(result.dataset, settings.query_workers, settings.query_timeout)
+    catalogue = named_queries.load_all(settings.root / "queries")
+    return AppState(settings, result, graph, executor, catalogue, graph.graph_sizes())
+
+
+def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
+    """The web application; pass ``state`` to share one loaded graph between apps (tests)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = state is None
+        app.state.kg = load_state(settings) if owned else state
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.kg.executor.close()
+
+    app = FastAPI(
+        title="Defensienota 2024 knowledge graph",
+        version=__version__,
+        description="SPARQL endpoint, named queries and linked-data pages over the Dutch "
+                    "Defence White Paper 2024.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
+                       allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+                       allow_headers=["Accept", "Content-Type"],
+                       expose_headers=["X-Result-Rows", "X-Result-Truncated", "Link"])
+    app.include_router(sparql.router)
+    app.include_router(queries.router)
+    _install_error_handlers(app)
+    return app
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(KGError)
+    async def kg_error(request: Request, exc: KGError) -> Response:
+        status = getattr(exc, "status", 500)
+        headers = {}
+        if isinstance(exc, NotAcceptable):
+            headers["Vary"] = "Accept"
+        return error_response(request, status, type(exc).__name__, str(exc), headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return error_response(request, exc.status_code, "HTTPError", str(exc.detail),
+                              dict(exc.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        return error_response(request, 400, "BadRequest", problems)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path)
+        return error_response(request, 500, "InternalError",
+                              "Something went wrong on our side; the error has been logged.")
+
+
+def error_response(request: Request, status: int, kind: str, message: str,
+                   headers: dict[str, str] | None = None) -> Response:
+    """Errors as text/plain on /sparql (what SPARQL clients show), JSON elsewhere."""
+    if request.url.path.startswith("/sparql"):
+        return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
+    body = {"error": {"type": kind, "message": message, "status": status}}
+    return JSONResponse(body, status_code=status, headers=headers)

@@ -1,0 +1,116 @@
+"""Read a SPARQL 1.1 Protocol request (query operation) into a :class:`QueryRequest`.
+
+Pure functions over the request's method, query string, headers and body,
+so every protocol rule is testable without a server.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote_to_bytes
+
+from defensie_kg.errors import QueryError, UpdateRefused
+from defensie_kg.store import QueryRequest
+
+FORM = "application/x-www-form-urlencoded"
+SPARQL_QUERY = "application/sparql-query"
+SPARQL_UPDATE = "application/sparql-update"
+# Parameters the endpoint understands besides the protocol's own.
+EXTRA = ("format", "infer")
+
+
+class UnsupportedMediaType(QueryError):
+    """A POST body in a Content-Type the protocol does not define for queries."""
+
+    status = 415
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """The parts of an HTTP request the protocol looks at."""
+
+    method: str
+    raw_query_string: bytes
+    content_type: str
+    body: bytes
+    accept: str | None
+
+
+def parse_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
+    """Decode ``application/x-www-form-urlencoded`` data strictly (bad %-escapes or UTF-8: 400)."""
+    pairs = []
+    for part in raw.split(b"&"):
+        if not part:
+            continue
+        name, _, value = part.partition(b"=")
+        pairs.append((_decode(name, where), _decode(value, where)))
+    return pairs
+
+
+def _decode(raw: bytes, where: str) -> str:
+    text = raw.replace(b"+", b" ")
+    if b"%" in text:
+        # A '%' not followed by two hex digits is malformed; unquote would keep it silently.
+        for index in range(len(text)):
+            if text[index : index + 1] == b"%" and not _is_hex(text[index + 1 : index + 3]):
+                raise QueryError(f"Malformed percent-encoding in the {where}.")
+        text = unquote_to_bytes(text)
+    try:
+        return text.decode("utf-8")
+    except UnicodeDecodeError:
+        raise QueryError(f"The {where} is not valid UTF-8.") from None
+
+
+def _is_hex(pair: bytes) -> bool:
+    return len(pair) == 2 and all(chr(c) in "0123456789abcdefABCDEF" for c in pair)
+
+
+def to_request(incoming: Incoming, max_rows: int, allowlist: tuple[str, ...]) -> QueryRequest | None:
+    """The query request, or ``None`` when there is no query (→ service description)."""
+    params = parse_pairs(incoming.raw_query_string, "query string")
+    media = incoming.content_type.split(";")[0].strip().lower()
+    if incoming.method == "POST":
+        if media == FORM:
+            params += parse_pairs(incoming.body, "request body")
+        elif media == SPARQL_QUERY:
+            params.append(("query", _body_text(incoming.body)))
+        elif media == SPARQL_UPDATE:
+            raise UpdateRefused("SPARQL Update is not supported: this endpoint is read-only.")
+        else:
+            raise UnsupportedMediaType(
+                f"Unsupported Content-Type {media or '(none)'!r} for a query; use "
+                f"{FORM} or {SPARQL_QUERY}.")
+    if any(name in ("update", "using-graph-uri", "using-named-graph-uri") for name, _ in params):
+        raise UpdateRefused("SPARQL Update is not supported: this endpoint is read-only.")
+    queries = [value for name, value in params if name == "query"]
+    if not queries:
+        return None
+    if len(queries) > 1:
+        raise QueryError("Exactly one 'query' parameter is allowed.")
+    values = dict(p for p in params if p[0] in EXTRA)
+    return QueryRequest(
+        text=queries[0],
+        accept=incoming.accept,
+        format=values.get("format") or None,
+        infer=_flag(values.get("infer", "true")),
+        default_graphs=tuple(v for n, v in params if n == "default-graph-uri"),
+        named_graphs=tuple(v for n, v in params if n == "named-graph-uri"),
+        max_rows=max_rows,
+        service_allowlist=allowlist,
+    )
+
+
+def _body_text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise QueryError("The request body is not valid UTF-8.") from None
+
+
+def _flag(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("true", "1", "yes", "on", ""):
+        return True
+    if lowered in ("false", "0", "no", "off"):
+        return False
+    raise QueryError(f"'infer' must be true or false, not {value[:40]!r}.")

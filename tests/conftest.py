@@ -1,0 +1,121 @@
+"""Shared fixtures: the real graph built once per session, a tiny mini project,
+and HTTP clients on the real app (in-process and over a live loopback server)."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from defensie_kg.build import Build, build
+from defensie_kg.settings import Settings
+from defensie_kg.web.app import create_app, load_state
+from defensie_kg.web.state import AppState
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    cache = tmp_path_factory.mktemp("cache")
+    return Settings(root=ROOT, cache_dir=cache, query_timeout=3.0, query_workers=2)
+
+
+@pytest.fixture(scope="session")
+def real_build(settings: Settings) -> Build:
+    return build(settings)
+
+
+@pytest.fixture(scope="session")
+def state(settings: Settings, real_build: Build) -> Iterator[AppState]:
+    loaded = load_state(settings)
+    yield loaded
+    loaded.executor.close()
+
+
+@pytest.fixture(scope="session")
+def client(settings: Settings, state: AppState) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, state)) as test_client:
+        yield test_client
+
+
+def make_mini(target: Path, extra: dict[str, str] | None = None) -> Path:
+    """A project dir with the real ontology, the document structure and the mini slice."""
+    (target / "data").mkdir(parents=True)
+    shutil.copytree(ROOT / "ontology", target / "ontology")
+    shutil.copytree(FIXTURES / "mini" / "queries", target / "queries")
+    for name in ("document.ttl", "tasks-objectives.ttl"):
+        shutil.copy(ROOT / "data" / name, target / "data" / name)
+    shutil.copy(FIXTURES / "mini" / "data" / "mini.ttl", target / "data" / "mini.ttl")
+    for name, text in (extra or {}).items():
+        (target / "data" / name).write_text(text, encoding="utf-8")
+    return target
+
+
+@pytest.fixture()
+def mini_root(tmp_path: Path) -> Path:
+    return make_mini(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def mini_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    project = make_mini(tmp_path_factory.mktemp("mini") / "project")
+    return Settings(root=project, query_timeout=2.0, query_workers=2, max_rows=5)
+
+
+@pytest.fixture(scope="session")
+def mini_client(mini_settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(mini_settings)) as test_client:
+        yield test_client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def live_server(settings: Settings, real_build: Build) -> Iterator[str]:
+    """A real uvicorn process on a free loopback port, serving the real graph."""
+    port = free_port()
+    env = {"DKG_CACHE_DIR": str(settings.cache_path), "DKG_QUERY_TIMEOUT": "3",
+           "DKG_QUERY_WORKERS": "2", "PATH": "/usr/bin:/bin"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "defensie_kg", "--root", str(ROOT), "serve", "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            if httpx.get(f"{url}/sparql?query=ASK%7B%7D", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    raise RuntimeError("server did not start within 60 s")

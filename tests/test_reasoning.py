@@ -1,0 +1,80 @@
+"""OWL RL closure: consistent, same result as the owlrl reference, and useful to queries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from defensie_kg import reasoning, sources
+from defensie_kg.build import Build
+from defensie_kg.errors import Inconsistent
+from defensie_kg.settings import Settings
+from defensie_kg.store import KnowledgeGraph, QueryRequest
+
+PREFIX = "PREFIX dn: <https://w3id.org/defensienota-2024/def/>\n"
+
+
+def _ask(kg: KnowledgeGraph, body: str, infer: bool) -> bool:
+    result = kg.execute(QueryRequest(PREFIX + f"ASK {{ {body} }}", format="json", infer=infer))
+    return b"true" in result.body
+
+
+@pytest.fixture(scope="module")
+def mini_graph(mini_settings: Settings) -> KnowledgeGraph:
+    from defensie_kg.build import build
+
+    return KnowledgeGraph.from_nquads(build(mini_settings).dataset)
+
+
+def test_real_graph_is_consistent(real_build: Build) -> None:
+    # build() raises Inconsistent otherwise; the inferred graph must be non-trivial.
+    sizes = real_build.meta["graphs"]
+    assert sizes["https://w3id.org/defensienota-2024/graph/inferred"] > 1000  # type: ignore[index]
+
+
+@pytest.mark.slow
+def test_fast_closure_equals_owlrl_reference(root: Path) -> None:
+    loaded = sources.load(root)
+    data = loaded.data_union()
+    fast = set(reasoning.close(loaded.ontology, data, "fast"))
+    reference = set(reasoning.close(loaded.ontology, data, "owlrl"))
+    assert fast - reference == set()
+    assert reference - fast == set()
+
+
+def test_property_chain_needs_reasoning(mini_graph: KnowledgeGraph) -> None:
+    pattern = ("<https://w3id.org/defensienota-2024/id/measure/test-measure> dn:contributesTo "
+               "<https://w3id.org/defensienota-2024/id/nato/test-priority-target>")
+    assert _ask(mini_graph, pattern, infer=True)
+    assert not _ask(mini_graph, pattern, infer=False)
+
+
+def test_subclass_and_transitive_suborganisation(mini_graph: KnowledgeGraph) -> None:
+    target = "<https://w3id.org/defensienota-2024/id/nato/test-priority-target> a dn:NatoCapabilityTarget"
+    assert _ask(mini_graph, target, infer=True)
+    assert not _ask(mini_graph, target, infer=False)
+    chain = ("<https://w3id.org/defensienota-2024/id/organisation/test-brigade> "
+             "<http://www.w3.org/ns/org#transitiveSubOrganizationOf> "
+             "<https://w3id.org/defensienota-2024/id/organisation/test-army>")
+    assert _ask(mini_graph, chain, infer=True)
+    assert not _ask(mini_graph, chain, infer=False)
+
+
+@pytest.mark.parametrize("method", ["fast", "owlrl"])
+def test_disjoint_classes_are_inconsistent(root: Path, method: reasoning.Method) -> None:
+    ontology = sources.load(root).ontology
+    data = Graph().parse(data="""
+        @prefix dn: <https://w3id.org/defensienota-2024/def/> .
+        <https://w3id.org/defensienota-2024/id/measure/x> a dn:Measure , dn:Organisation .
+    """, format="turtle")
+    with pytest.raises(Inconsistent, match="measure/x"):
+        reasoning.close(ontology, data, method)
+
+
+def test_trivial_triples_are_dropped(real_build: Build) -> None:
+    kg = KnowledgeGraph.from_nquads(real_build.dataset)
+    trivial = """ASK { GRAPH <https://w3id.org/defensienota-2024/graph/inferred> {
+        { ?s a <http://www.w3.org/2002/07/owl#Thing> } UNION { ?s <http://www.w3.org/2002/07/owl#sameAs> ?s } } }"""
+    assert b"false" in kg.execute(QueryRequest(trivial, format="json")).body
