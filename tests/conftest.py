@@ -90,29 +90,31 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def live_server(settings: Settings, real_build: Build) -> Iterator[str]:
-    """A real uvicorn process on a free loopback port, serving the real graph."""
+def live_server(mini_settings: Settings) -> Iterator[str]:
+    """A real uvicorn process on a free loopback port, serving the mini project."""
     port = free_port()
-    env = {"DKG_CACHE_DIR": str(settings.cache_path), "DKG_QUERY_TIMEOUT": "3",
-           "DKG_QUERY_WORKERS": "2", "PATH": "/usr/bin:/bin"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "defensie_kg", "--root", str(ROOT), "serve", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
+    env = {"DKG_QUERY_TIMEOUT": "2", "DKG_QUERY_WORKERS": "2", "PATH": "/usr/bin:/bin"}
+    log = mini_settings.root / "server.log"
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "defensie_kg", "--root", str(mini_settings.root), "serve",
+             "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, process)
+        _wait_until_up(url, process, log)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=15)
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
         try:
             if httpx.get(f"{url}/sparql?query=ASK%7B%7D", timeout=1).status_code == 200:
                 return

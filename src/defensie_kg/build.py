@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.term import Node
 
@@ -72,14 +73,19 @@ def build(settings: Settings, progress: Progress | None = None, use_cache: bool 
 
 
 def to_nquads(graphs: dict[str, Graph]) -> bytes:
-    """Sorted N-Quads of the named graphs: the same inputs give the same bytes."""
-    lines: list[str] = []
+    """Canonical, sorted N-Quads of the named graphs: the same inputs give the same bytes.
+
+    Blank nodes (the ontology's RDF lists) get RDFC-1.0 canonical labels, so
+    their ids do not change from one parse to the next.
+    """
+    dataset = ox.Dataset()
     for name, graph in graphs.items():
-        suffix = f" <{name}> .\n"
-        for line in graph.serialize(format="nt").splitlines():
-            if line.strip():
-                lines.append(line.rstrip()[:-1].rstrip() + suffix)
-    return "".join(sorted(set(lines))).encode("utf-8")
+        data = graph.serialize(format="nt", encoding="utf-8")
+        for triple in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+            dataset.add(ox.Quad(triple.subject, triple.predicate, triple.object, ox.NamedNode(name)))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    text = ox.serialize(dataset, format=ox.RdfFormat.N_QUADS) or b""
+    return b"".join(sorted(set(text.splitlines(keepends=True))))
 
 
 def _files_of(inputs: sources.Sources, root: Path) -> dict[Node, tuple[str, ...]]:

@@ -32,6 +32,11 @@ def first_keyword(text: str) -> str:
     return word.group(1).upper() if word else ""
 
 
+def declares_dataset(text: str) -> bool:
+    """True when the query has its own FROM or FROM NAMED clause."""
+    return re.search(r"(?<![\w?$:])FROM(?![\w:-])", scrub(text), re.I) is not None
+
+
 def where_group_start(text: str) -> int:
     """Index just after the ``{`` that opens the query's WHERE group."""
     scrubbed = scrub(text)

@@ -105,15 +105,18 @@ class KnowledgeGraph:
 
     def _run(self, request: QueryRequest) -> object:
         options: dict[str, object] = {}
+        own_dataset = sparql_text.declares_dataset(request.text)
         if request.default_graphs:
             options["default_graph"] = self._known(request.default_graphs)
+        elif own_dataset:
+            pass  # FROM / FROM NAMED name graphs of this store; nothing is ever fetched
         elif request.infer:
             options["use_default_graph_as_union"] = True
         else:
             options["default_graph"] = list(self._asserted)
         if request.named_graphs:
             options["named_graphs"] = self._known(request.named_graphs)
-        elif not request.infer:
+        elif not request.infer and not own_dataset:
             options["named_graphs"] = list(self._asserted)
         text = request.text
         if request.bindings:

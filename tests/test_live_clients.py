@@ -1,0 +1,122 @@
+"""Real, independent clients against a live uvicorn server on a loopback port."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from rdflib import Graph
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import CSV, JSON, TURTLE, SPARQLWrapper
+
+from conftest import free_port
+
+MEASURE = "https://w3id.org/defensienota-2024/id/measure/test-measure"
+LABELS = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+          f"SELECT ?label WHERE {{ <{MEASURE}> rdfs:label ?label }} ORDER BY ?label")
+PATHOLOGICAL = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
+                "?j ?k ?l . ?m ?n2 ?o }")
+
+
+def test_sparqlwrapper_select_json_and_csv(live_server: str) -> None:
+    client = SPARQLWrapper(f"{live_server}/sparql")
+    client.setQuery(LABELS)
+    client.setReturnFormat(JSON)
+    labels = [b["label"]["value"] for b in client.queryAndConvert()["results"]["bindings"]]
+    assert labels == ["Test measure", "Testmaatregel"]
+    client.setReturnFormat(CSV)
+    assert client.queryAndConvert().decode().splitlines() == ["label", "Test measure", "Testmaatregel"]
+
+
+def test_sparqlwrapper_post_and_construct(live_server: str) -> None:
+    client = SPARQLWrapper(f"{live_server}/sparql")
+    client.setMethod("POST")
+    client.setQuery(f"CONSTRUCT {{ <{MEASURE}> ?p ?o }} WHERE {{ <{MEASURE}> ?p ?o }}")
+    client.setReturnFormat(TURTLE)
+    graph = Graph().parse(data=client.queryAndConvert(), format="turtle")
+    assert len(graph) >= 10
+
+
+def test_rdflib_sparqlstore(live_server: str) -> None:
+    store = SPARQLStore(f"{live_server}/sparql", returnFormat="json")
+    graph = Graph(store=store)
+    rows = list(graph.query(LABELS))
+    assert sorted(str(r[0]) for r in rows) == ["Test measure", "Testmaatregel"]
+    store.close()
+
+
+def test_time_limit_stops_pathological_query_while_others_are_served(live_server: str) -> None:
+    outcome: dict[str, object] = {}
+
+    def slow() -> None:
+        started = time.monotonic()
+        response = httpx.get(f"{live_server}/sparql", params={"query": PATHOLOGICAL}, timeout=30)
+        outcome["status"], outcome["seconds"] = response.status_code, time.monotonic() - started
+        outcome["text"] = response.text
+
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(0.3)
+    started = time.monotonic()
+    quick = httpx.get(f"{live_server}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=10)
+    assert quick.status_code == 200 and time.monotonic() - started < 2.0
+    thread.join(timeout=30)
+    assert outcome["status"] == 503
+    assert "time limit" in str(outcome["text"])
+    assert float(outcome["seconds"]) < 6  # type: ignore[arg-type]
+    after = httpx.get(f"{live_server}/sparql", params={"query": "ASK { ?s ?p ?o }"}, timeout=10)
+    assert after.status_code == 200
+
+
+@pytest.fixture()
+def listener() -> Iterator[tuple[int, list[object]]]:
+    """A loopback TCP listener that records every connection made to it."""
+    port = free_port()
+    seen: list[object] = []
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen()
+    server.settimeout(0.2)
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, addr = server.accept()
+            except OSError:
+                continue
+            seen.append(addr)
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield port, seen
+    stop.set()
+    thread.join()
+    server.close()
+
+
+@pytest.mark.parametrize("template", [
+    "SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ SERVICE SILENT <http://127.0.0.1:{port}/> {{ ?s ?p ?o }} }}",
+    "SELECT * FROM <http://127.0.0.1:{port}/data.ttl> WHERE {{ ?s ?p ?o }}",
+    "SELECT * FROM NAMED <http://127.0.0.1:{port}/g> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+    "SELECT * FROM <file:///etc/passwd> WHERE {{ ?s ?p ?o }}",
+], ids=["service", "service-silent", "from", "from-named", "from-file"])
+def test_no_query_opens_a_connection(live_server: str, listener: tuple[int, list[object]],
+                                     template: str) -> None:
+    port, seen = listener
+    response = httpx.get(f"{live_server}/sparql", params={"query": template.format(port=port)},
+                         timeout=10)
+    assert response.status_code in (200, 403)
+    if "SERVICE" in template:
+        assert response.status_code == 403
+    else:
+        assert response.json()["results"]["bindings"] == []
+    time.sleep(0.5)
+    assert seen == []
