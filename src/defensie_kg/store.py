@@ -21,7 +21,9 @@ from defensie_kg.errors import NotAcceptable, QuerySyntaxError, QueryTimeout, Un
 from defensie_kg.formats import Format
 from defensie_kg.namespaces import INFERRED_GRAPH
 
-_CHECK_EVERY = 256  # rows between deadline checks while reading results
+_CHECK_EVERY = 256
+_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+_NOTATION = ox.NamedNode("http://www.w3.org/2004/02/skos/core#notation")  # rows between deadline checks while reading results
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,37 @@ class KnowledgeGraph:
             return
         for name in graphs:
             yield from self._store.quads_for_pattern(None, None, None, ox.NamedNode(name))
+
+    def outgoing(self, iri: str) -> list[ox.Quad]:
+        """Every quad with ``iri`` as subject (all graphs)."""
+        return list(self._store.quads_for_pattern(ox.NamedNode(iri), None, None, None))
+
+    def incoming(self, iri: str, limit: int = 2000) -> list[ox.Quad]:
+        """Up to ``limit`` quads with ``iri`` as object (all graphs)."""
+        found = []
+        for quad in self._store.quads_for_pattern(None, None, ox.NamedNode(iri), None):
+            found.append(quad)
+            if len(found) >= limit:
+                break
+        return found
+
+    def exists(self, iri: str) -> bool:
+        """True when ``iri`` is the subject of at least one triple."""
+        return next(iter(self._store.quads_for_pattern(ox.NamedNode(iri), None, None, None)), None) is not None
+
+    def labels(self, iris: set[str]) -> dict[str, dict[str, str]]:
+        """``{iri: {lang: label}}`` from rdfs:label (skos:notation as a fallback)."""
+        out: dict[str, dict[str, str]] = {}
+        for iri in iris:
+            names: dict[str, str] = {}
+            for quad in self._store.quads_for_pattern(ox.NamedNode(iri), _LABEL, None, None):
+                if isinstance(quad.object, ox.Literal):
+                    names.setdefault(quad.object.language or "", quad.object.value)
+            if not names:
+                for quad in self._store.quads_for_pattern(ox.NamedNode(iri), _NOTATION, None, None):
+                    names.setdefault("", quad.object.value)  # type: ignore[union-attr]
+            out[iri] = names
+        return out
 
     def execute(self, request: QueryRequest, deadline: float | None = None) -> QueryResult:
         """Run a query and serialise its result; raise a :class:`QueryError` for bad input."""

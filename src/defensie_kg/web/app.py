@@ -16,15 +16,27 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from defensie_kg import __version__, named_queries
+from defensie_kg import __version__, formats, named_queries
 from defensie_kg.build import build
 from defensie_kg.engine import QueryPool
 from defensie_kg.errors import KGError, NotAcceptable, NotValid
 from defensie_kg.settings import Settings
 from defensie_kg.store import KnowledgeGraph
-from defensie_kg.web import queries, sparql
+from defensie_kg.web import (
+    dumps,
+    editor,
+    middleware,
+    ops,
+    pages,
+    queries,
+    sparql,
+    templating,
+    visuals,
+)
+from defensie_kg.web.reloading import Reloader
 from defensie_kg.web.state import AppState
 
 log = logging.getLogger("defensie_kg")
@@ -51,10 +63,14 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = state is None
         app.state.kg = load_state(settings) if owned else state
+        app.state.reloader = Reloader(app, settings, load_state)
+        if owned:
+            app.state.reloader.start()
         try:
             yield
         finally:
             if owned:
+                app.state.reloader.stop()
                 app.state.kg.executor.close()
 
     app = FastAPI(
@@ -68,10 +84,31 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
                        allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
                        allow_headers=["Accept", "Content-Type"],
                        expose_headers=["X-Result-Rows", "X-Result-Truncated", "Link"])
-    app.include_router(sparql.router)
-    app.include_router(queries.router)
+    middleware.install(app, settings)
+    for module in (sparql, queries, pages, editor, visuals, dumps, ops):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_handlers(app)
     return app
+
+
+def _wants_html(request: Request) -> bool:
+    ranges = formats.parse_accept(request.headers.get("accept"))
+    return bool(ranges) and ranges[0][0] in ("text/html", "application/xhtml+xml")
+
+
+def _suggestions(request: Request) -> list[dict[str, str]]:
+    # For an unknown /id/... address, offer resources whose labels match its last word.
+    state = getattr(request.app.state, "kg", None)
+    words = [w for w in request.url.path.rsplit("/", 1)[-1].split("-") if len(w) > 3]
+    if state is None or not words:
+        return []
+    try:
+        hits = pages.find_labels(state, words[0], limit=8)
+    except KGError:
+        return []
+    lang = templating.language(request)
+    return [{"iri": h["iri"], "label": h[f"label_{lang}"]} for h in hits]
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -102,8 +139,14 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 def error_response(request: Request, status: int, kind: str, message: str,
                    headers: dict[str, str] | None = None) -> Response:
-    """Errors as text/plain on /sparql (what SPARQL clients show), JSON elsewhere."""
+    """Errors as text/plain on /sparql (what SPARQL clients show), an HTML page for
+    browsers, JSON elsewhere."""
     if request.url.path.startswith("/sparql"):
         return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
+    if _wants_html(request):
+        page = templating.render(request, "error.html", status_code=status, status=status,
+                                 title=kind, message=message, suggestions=_suggestions(request))
+        page.headers.update(headers or {})
+        return page
     body = {"error": {"type": kind, "message": message, "status": status}}
     return JSONResponse(body, status_code=status, headers=headers)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from defensie_kg import formats, named_queries
+from defensie_kg.errors import QueryError
 from defensie_kg.web.deps import get_state
 from defensie_kg.web.protocol import parse_pairs
 from defensie_kg.web.responses import run_query
 from defensie_kg.web.state import AppState
+from defensie_kg.web.templating import language, local, pick, render
 
 router = APIRouter(tags=["Named queries"])
 State = Annotated[AppState, Depends(get_state)]
@@ -19,8 +23,16 @@ RESERVED = ("format", "infer")
 
 
 @router.get("/queries", summary="List the named queries")
-def catalogue(state: State) -> JSONResponse:
-    """Every named query with title, description (en, nl) and typed parameters."""
+def catalogue(request: Request, state: State) -> Response:
+    """Every named query with title, description (en, nl) and typed parameters
+    (JSON, or an HTML page for browsers)."""
+    if _wants_html(request):
+        return render(request, "queries.html", queries=list(state.queries.values()))
+    return JSONResponse([q.to_dict() for q in state.queries.values()])
+
+
+@router.get("/queries.json", include_in_schema=False)
+def catalogue_json(state: State) -> JSONResponse:
     return JSONResponse([q.to_dict() for q in state.queries.values()])
 
 
@@ -31,8 +43,10 @@ async def run(name: str, request: Request, state: State) -> Response:
     name, fmt = _split_suffix(name)
     query = named_queries.find(state.queries, name)
     pairs = parse_pairs(request.scope.get("query_string", b""), "query string")
-    values = {k: v for k, v in pairs if k not in RESERVED}
+    values = {k: v for k, v in pairs if k not in RESERVED and k != "lang"}
     options = dict(pairs)
+    if fmt == "html" or (fmt is None and "format" not in options and _wants_html(request)):
+        return await _html(request, state, query, values)
     request_ = named_queries.request(
         query, values,
         accept=request.headers.get("accept"),
@@ -45,6 +59,47 @@ async def run(name: str, request: Request, state: State) -> Response:
 
 def _split_suffix(name: str) -> tuple[str, str | None]:
     stem, dot, suffix = name.rpartition(".")
-    if dot and formats.by_suffix(suffix):
+    if dot and (suffix == "html" or formats.by_suffix(suffix)):
         return stem, suffix
     return name, None
+
+
+def _wants_html(request: Request) -> bool:
+    ranges = formats.parse_accept(request.headers.get("accept"))
+    return bool(ranges) and ranges[0][0] in ("text/html", "application/xhtml+xml")
+
+
+async def _html(request: Request, state: AppState, query: named_queries.NamedQuery,
+                values: dict[str, str]) -> Response:
+    """The query's form, and its results as a table with labels and links."""
+    error, table = None, None
+    try:
+        prepared = named_queries.request(query, values, format="json",
+                                         max_rows=state.settings.max_rows)
+        result = await run_in_threadpool(state.executor.execute, prepared)
+        table = _table(json.loads(result.body), state, language(request))
+    except QueryError as exc:
+        error = str(exc)
+    return render(request, "query_run.html", query=query, values=values, table=table,
+                  error=error, status_code=400 if error else 200)
+
+
+def _table(doc: dict[str, object], state: AppState, lang: str) -> dict[str, object]:
+    names: list[str] = doc["head"]["vars"]  # type: ignore[index]
+    bindings: list[dict[str, dict[str, str]]] = doc["results"]["bindings"]  # type: ignore[index]
+    iris = {b[n]["value"] for b in bindings for n in names if n in b and b[n]["type"] == "uri"}
+    labels = state.graph.labels(iris)
+    rows = []
+    for binding in bindings:
+        cells = []
+        for name in names:
+            cell = binding.get(name)
+            if cell is None:
+                cells.append({"text": ""})
+            elif cell["type"] == "uri":
+                cells.append({"text": pick(labels.get(cell["value"], {}), lang, cell["value"]),
+                              "href": local(cell["value"])})
+            else:
+                cells.append({"text": cell["value"]})
+        rows.append(cells)
+    return {"columns": names, "rows": rows}

@@ -1,0 +1,42 @@
+"""Jinja templates and the helpers pages share: labels, local links, language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from defensie_kg.namespaces import BASE, shorten
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+LANGUAGES = ("nl", "en")
+
+
+def language(request: Request) -> str:
+    """The page language: ``?lang=`` if given, else Dutch."""
+    lang = request.query_params.get("lang", "nl")
+    return lang if lang in LANGUAGES else "nl"
+
+
+def local(iri: str) -> str:
+    """The server path for an IRI under the project base; other IRIs stay as they are."""
+    return "/" + iri[len(BASE):] if iri.startswith(BASE) else iri
+
+
+def pick(labels: dict[str, str], lang: str, fallback: str) -> str:
+    """The label in ``lang``, else the other language, else any, else ``fallback``."""
+    for key in (lang, *LANGUAGES, ""):
+        if labels.get(key):
+            return labels[key]
+    return next(iter(labels.values()), fallback)
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render ``template`` with the shared context (language, helpers)."""
+    lang = language(request)
+    context.update(request=request, lang=lang, local=local, shorten=shorten,
+                   other_lang="en" if lang == "nl" else "nl")
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
