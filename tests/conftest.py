@@ -97,9 +97,19 @@ def live_server(mini_settings: Settings) -> Iterator[str]:
     log = mini_settings.root / "server.log"
     with log.open("wb") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "defensie_kg", "--root", str(mini_settings.root), "serve",
-             "--port", str(port)],
-            env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+            [
+                sys.executable,
+                "-m",
+                "defensie_kg",
+                "--root",
+                str(mini_settings.root),
+                "serve",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -27,7 +27,8 @@ def test_validate_conforming_data_exits_0(mini_root: Path) -> None:
 def test_validate_violation_exits_1_with_grouped_report(mini_root: Path) -> None:
     (mini_root / "data" / "extra.ttl").write_text(
         "@prefix dn: <https://w3id.org/defensienota-2024/def/> .\n"
-        "<https://w3id.org/defensienota-2024/id/measure/unlabelled> a dn:Measure .\n")
+        "<https://w3id.org/defensienota-2024/id/measure/unlabelled> a dn:Measure .\n"
+    )
     code, out, _ = _run(mini_root, "validate")
     assert code == 1
     lines = out.splitlines()
@@ -46,8 +47,9 @@ def test_syntax_error_is_one_line_with_position_and_exit_2(mini_root: Path) -> N
     shutil.copy(FIXTURES / "broken" / "bad-syntax.ttl", mini_root / "data" / "bad.ttl")
     code, out, err = _run(mini_root, "validate")
     assert code == 2
-    assert err.strip() == (f"{mini_root / 'data' / 'bad.ttl'}:6:5: "
-                           "expected '.' or '}' or ']' at end of statement")
+    assert err.strip() == (
+        f"{mini_root / 'data' / 'bad.ttl'}:6:5: expected '.' or '}}' or ']' at end of statement"
+    )
     assert "Traceback" not in err + out
 
 

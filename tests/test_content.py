@@ -34,36 +34,50 @@ def _counted() -> dict[str, int]:
 
 
 def test_count_files_cover_every_section_of_the_document(state: AppState) -> None:
-    rows = _select(state, f"""PREFIX dn: <https://w3id.org/defensienota-2024/def/>
-        SELECT ?s WHERE {{ ?s a dn:DocumentPart FILTER(STRSTARTS(STR(?s), "{SECTION}")) }}""")
+    rows = _select(
+        state,
+        f"""PREFIX dn: <https://w3id.org/defensienota-2024/def/>
+        SELECT ?s WHERE {{ ?s a dn:DocumentPart FILTER(STRSTARTS(STR(?s), "{SECTION}")) }}""",
+    )
     sections = {r["s"].removeprefix(SECTION) for r in rows} - {"abbreviations"}
     assert sections - set(_counted()) == set()
 
 
 @pytest.mark.parametrize(("section", "expected"), sorted(_counted().items()))
-def test_measures_per_section_match_the_count_in_the_text(state: AppState, section: str,
-                                                         expected: int) -> None:
-    rows = _select(state, f"""PREFIX dn: <https://w3id.org/defensienota-2024/def/>
-        SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE {{ ?m a dn:Measure ; dn:sourceSection <{SECTION}{section}> }}""")
+def test_measures_per_section_match_the_count_in_the_text(
+    state: AppState, section: str, expected: int
+) -> None:
+    rows = _select(
+        state,
+        f"""PREFIX dn: <https://w3id.org/defensienota-2024/def/>
+        SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE {{
+          ?m a dn:Measure ; dn:sourceSection <{SECTION}{section}> }}""",
+    )
     assert int(rows[0]["n"]) == expected
 
 
 def test_every_section_of_chapters_1_to_3_has_a_resource(state: AppState) -> None:
-    rows = _select(state, """PREFIX dn: <https://w3id.org/defensienota-2024/def/>
+    rows = _select(
+        state,
+        """PREFIX dn: <https://w3id.org/defensienota-2024/def/>
         SELECT ?s (COUNT(?x) AS ?n) WHERE {
           ?s a dn:DocumentPart ; dn:partOf+ ?ch .
           VALUES ?ch { <https://w3id.org/defensienota-2024/id/section/1>
                        <https://w3id.org/defensienota-2024/id/section/2>
                        <https://w3id.org/defensienota-2024/id/section/3> }
           OPTIONAL { ?x dn:sourceSection ?s }
-        } GROUP BY ?s""")
+        } GROUP BY ?s""",
+    )
     empty = sorted(r["s"] for r in rows if int(r["n"]) == 0)
     assert empty == []
 
 
 def test_there_are_many_measures(state: AppState) -> None:
-    rows = _select(state, """PREFIX dn: <https://w3id.org/defensienota-2024/def/>
-        SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a dn:Measure }""")
+    rows = _select(
+        state,
+        """PREFIX dn: <https://w3id.org/defensienota-2024/def/>
+        SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a dn:Measure }""",
+    )
     assert int(rows[0]["n"]) == sum(_counted().values())
 
 
@@ -83,6 +97,8 @@ def test_no_literal_copies_eight_words_of_the_nota(root: Path) -> None:
 def test_originality_check_catches_a_copied_sentence() -> None:
     hashes = read_hashes(ROOT / "tests" / "data" / "source-runs.txt")
     # Words from the nota's 5.2 opening, with the layout split "krijgs macht" style undone.
-    assert copied_runs("Defensie doet er alles aan om in 2030 of eerder een gevulde organisatie", hashes)
+    assert copied_runs(
+        "Defensie doet er alles aan om in 2030 of eerder een gevulde organisatie", hashes
+    )
     assert not copied_runs("In 2030 wil Defensie haar vacatures volledig hebben ingevuld", hashes)
     assert RUN_WORDS == 8

@@ -16,10 +16,13 @@ from SPARQLWrapper import CSV, JSON, TURTLE, SPARQLWrapper
 from conftest import free_port
 
 MEASURE = "https://w3id.org/defensienota-2024/id/measure/test-measure"
-LABELS = ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
-          f"SELECT ?label WHERE {{ <{MEASURE}> rdfs:label ?label }} ORDER BY ?label")
-PATHOLOGICAL = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
-                "?j ?k ?l . ?m ?n2 ?o }")
+LABELS = (
+    "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+    f"SELECT ?label WHERE {{ <{MEASURE}> rdfs:label ?label }} ORDER BY ?label"
+)
+PATHOLOGICAL = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+)
 
 
 def test_sparqlwrapper_select_json_and_csv(live_server: str) -> None:
@@ -29,7 +32,11 @@ def test_sparqlwrapper_select_json_and_csv(live_server: str) -> None:
     labels = [b["label"]["value"] for b in client.queryAndConvert()["results"]["bindings"]]
     assert labels == ["Test measure", "Testmaatregel"]
     client.setReturnFormat(CSV)
-    assert client.queryAndConvert().decode().splitlines() == ["label", "Test measure", "Testmaatregel"]
+    assert client.queryAndConvert().decode().splitlines() == [
+        "label",
+        "Test measure",
+        "Testmaatregel",
+    ]
 
 
 def test_sparqlwrapper_post_and_construct(live_server: str) -> None:
@@ -101,18 +108,24 @@ def listener() -> Iterator[tuple[int, list[object]]]:
     server.close()
 
 
-@pytest.mark.parametrize("template", [
-    "SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
-    "SELECT * WHERE {{ SERVICE SILENT <http://127.0.0.1:{port}/> {{ ?s ?p ?o }} }}",
-    "SELECT * FROM <http://127.0.0.1:{port}/data.ttl> WHERE {{ ?s ?p ?o }}",
-    "SELECT * FROM NAMED <http://127.0.0.1:{port}/g> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
-    "SELECT * FROM <file:///etc/passwd> WHERE {{ ?s ?p ?o }}",
-], ids=["service", "service-silent", "from", "from-named", "from-file"])
-def test_no_query_opens_a_connection(live_server: str, listener: tuple[int, list[object]],
-                                     template: str) -> None:
+@pytest.mark.parametrize(
+    "template",
+    [
+        "SELECT * WHERE {{ SERVICE <http://127.0.0.1:{port}/sparql> {{ ?s ?p ?o }} }}",
+        "SELECT * WHERE {{ SERVICE SILENT <http://127.0.0.1:{port}/> {{ ?s ?p ?o }} }}",
+        "SELECT * FROM <http://127.0.0.1:{port}/data.ttl> WHERE {{ ?s ?p ?o }}",
+        "SELECT * FROM NAMED <http://127.0.0.1:{port}/g> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+        "SELECT * FROM <file:///etc/passwd> WHERE {{ ?s ?p ?o }}",
+    ],
+    ids=["service", "service-silent", "from", "from-named", "from-file"],
+)
+def test_no_query_opens_a_connection(
+    live_server: str, listener: tuple[int, list[object]], template: str
+) -> None:
     port, seen = listener
-    response = httpx.get(f"{live_server}/sparql", params={"query": template.format(port=port)},
-                         timeout=10)
+    response = httpx.get(
+        f"{live_server}/sparql", params={"query": template.format(port=port)}, timeout=10
+    )
     assert response.status_code in (200, 403)
     if "SERVICE" in template:
         assert response.status_code == 403

@@ -20,7 +20,9 @@ from defensie_kg.web.state import AppState
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "golden"
 CATALOGUE = named_queries.load_all(ROOT / "queries")
-GOLDENS = sorted(GOLDEN / f"{name}.json" for name in CATALOGUE if (GOLDEN / f"{name}.json").is_file())
+GOLDENS = sorted(
+    GOLDEN / f"{name}.json" for name in CATALOGUE if (GOLDEN / f"{name}.json").is_file()
+)
 
 
 Row = tuple[tuple[str, str | None], ...]
@@ -62,8 +64,7 @@ def test_golden_rows(path: Path, state: AppState) -> None:
     golden = json.loads(path.read_text())
     assert golden.get("source"), "a golden must say where in the nota its answer comes from"
     query = named_queries.find(CATALOGUE, golden["query"])
-    request = named_queries.request(query, golden.get("params", {}), format="json",
-                                    max_rows=100000)
+    request = named_queries.request(query, golden.get("params", {}), format="json", max_rows=100000)
     result = state.graph.execute(request)
     if "boolean" in golden:
         assert json.loads(result.body)["boolean"] is golden["boolean"]
@@ -76,8 +77,9 @@ def test_golden_rows(path: Path, state: AppState) -> None:
 @pytest.mark.parametrize("name", ["measures-with-partner", "measures-by-nato-priority-target"])
 def test_python_cli_and_http_agree(name: str, state: AppState, client: TestClient) -> None:
     query = CATALOGUE[name]
-    python = state.graph.execute(named_queries.request(query, {}, format="csv",
-                                                       max_rows=100000)).body
+    python = state.graph.execute(
+        named_queries.request(query, {}, format="csv", max_rows=100000)
+    ).body
     cli_out = CliRunner().invoke(cli, ["--root", str(ROOT), "query", name, "--format", "csv"])
     http = client.get(f"/queries/{name}", params={"format": "csv"})
     assert http.status_code == 200
@@ -94,8 +96,10 @@ def test_hostile_string_is_bound_as_one_literal(value: str, mini_settings, mini_
     assert json.loads(response.content)["results"]["bindings"] == []
 
 
-@pytest.mark.parametrize("value", ["not an iri", "<http://x>", "http://x> . ?s ?p ?o . <y",
-                                   "javascript:alert(1)>", "a" * 3000])
+@pytest.mark.parametrize(
+    "value",
+    ["not an iri", "<http://x>", "http://x> . ?s ?p ?o . <y", "javascript:alert(1)>", "a" * 3000],
+)
 def test_bad_iri_parameter_is_a_400_naming_it(value: str, mini_client) -> None:  # type: ignore[no-untyped-def]
     response = mini_client.get("/queries/measures-for-target", params={"target": value})
     assert response.status_code == 400
@@ -114,8 +118,10 @@ def test_unknown_parameter_is_a_400(mini_client) -> None:  # type: ignore[no-unt
     assert "parameter 'txet'" in response.json()["error"]["message"]
 
 
-@pytest.mark.parametrize(("kind", "value"), [("integer", "1.5"), ("decimal", "NaN"),
-                                              ("year", "20245"), ("boolean", "maybe")])
+@pytest.mark.parametrize(
+    ("kind", "value"),
+    [("integer", "1.5"), ("decimal", "NaN"), ("year", "20245"), ("boolean", "maybe")],
+)
 def test_typed_parameters_are_checked(kind: str, value: str) -> None:
     param = named_queries.Parameter("p", kind, None, "")
     with pytest.raises(BadParameter, match="parameter 'p'"):
@@ -125,7 +131,8 @@ def test_typed_parameters_are_checked(kind: str, value: str) -> None:
 def test_prefixed_iri_parameter_is_expanded() -> None:
     param = named_queries.Parameter("p", "iri", None, "")
     assert named_queries.to_term(param, "country:germany") == (
-        "<https://w3id.org/defensienota-2024/id/country/germany>")
+        "<https://w3id.org/defensienota-2024/id/country/germany>"
+    )
 
 
 def test_catalogue_over_http(client: TestClient) -> None:

@@ -22,15 +22,24 @@ def ontology(root: Path) -> Graph:
 
 
 def _terms(graph: Graph, kind: URIRef) -> list[URIRef]:
-    return sorted(t for t in graph.subjects(RDF.type, kind)
-                  if isinstance(t, URIRef) and str(t).startswith(DN))
+    return sorted(
+        t for t in graph.subjects(RDF.type, kind) if isinstance(t, URIRef) and str(t).startswith(DN)
+    )
 
 
 def test_ontology_metadata(ontology: Graph) -> None:
     onto = URIRef(ONTOLOGY_IRI)
     assert (onto, RDF.type, OWL.Ontology) in ontology
-    for prop in (OWL.versionIRI, OWL.versionInfo, DCTERMS.title, DCTERMS.description,
-                 DCTERMS.license, DCTERMS.creator, DCTERMS.created, DCTERMS.modified):
+    for prop in (
+        OWL.versionIRI,
+        OWL.versionInfo,
+        DCTERMS.title,
+        DCTERMS.description,
+        DCTERMS.license,
+        DCTERMS.creator,
+        DCTERMS.created,
+        DCTERMS.modified,
+    ):
         assert ontology.value(onto, prop) is not None, prop
 
 
@@ -52,8 +61,11 @@ def test_every_term_has_nl_and_en_label_and_definition(ontology: Graph, kind: UR
 
 @pytest.mark.parametrize("kind", [OWL.ObjectProperty, OWL.DatatypeProperty])
 def test_every_property_has_domain_and_range(ontology: Graph, kind: URIRef) -> None:
-    missing = [t for t in _terms(ontology, kind)
-               if ontology.value(t, RDFS.domain) is None or ontology.value(t, RDFS.range) is None]
+    missing = [
+        t
+        for t in _terms(ontology, kind)
+        if ontology.value(t, RDFS.domain) is None or ontology.value(t, RDFS.range) is None
+    ]
     assert missing == []
 
 

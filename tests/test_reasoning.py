@@ -45,19 +45,26 @@ def test_fast_closure_equals_owlrl_reference(root: Path) -> None:
 
 
 def test_property_chain_needs_reasoning(mini_graph: KnowledgeGraph) -> None:
-    pattern = ("<https://w3id.org/defensienota-2024/id/measure/test-measure> dn:contributesTo "
-               "<https://w3id.org/defensienota-2024/id/nato/test-priority-target>")
+    pattern = (
+        "<https://w3id.org/defensienota-2024/id/measure/test-measure> dn:contributesTo "
+        "<https://w3id.org/defensienota-2024/id/nato/test-priority-target>"
+    )
     assert _ask(mini_graph, pattern, infer=True)
     assert not _ask(mini_graph, pattern, infer=False)
 
 
 def test_subclass_and_transitive_suborganisation(mini_graph: KnowledgeGraph) -> None:
-    target = "<https://w3id.org/defensienota-2024/id/nato/test-priority-target> a dn:NatoCapabilityTarget"
+    target = (
+        "<https://w3id.org/defensienota-2024/id/nato/test-priority-target> "
+        "a dn:NatoCapabilityTarget"
+    )
     assert _ask(mini_graph, target, infer=True)
     assert not _ask(mini_graph, target, infer=False)
-    chain = ("<https://w3id.org/defensienota-2024/id/organisation/test-brigade> "
-             "<http://www.w3.org/ns/org#transitiveSubOrganizationOf> "
-             "<https://w3id.org/defensienota-2024/id/organisation/test-army>")
+    chain = (
+        "<https://w3id.org/defensienota-2024/id/organisation/test-brigade> "
+        "<http://www.w3.org/ns/org#transitiveSubOrganizationOf> "
+        "<https://w3id.org/defensienota-2024/id/organisation/test-army>"
+    )
     assert _ask(mini_graph, chain, infer=True)
     assert not _ask(mini_graph, chain, infer=False)
 
@@ -65,10 +72,13 @@ def test_subclass_and_transitive_suborganisation(mini_graph: KnowledgeGraph) -> 
 @pytest.mark.parametrize("method", ["fast", "owlrl"])
 def test_disjoint_classes_are_inconsistent(root: Path, method: reasoning.Method) -> None:
     ontology = sources.load(root).ontology
-    data = Graph().parse(data="""
+    data = Graph().parse(
+        data="""
         @prefix dn: <https://w3id.org/defensienota-2024/def/> .
         <https://w3id.org/defensienota-2024/id/measure/x> a dn:Measure , dn:Organisation .
-    """, format="turtle")
+    """,
+        format="turtle",
+    )
     with pytest.raises(Inconsistent, match="measure/x"):
         reasoning.close(ontology, data, method)
 
@@ -76,5 +86,6 @@ def test_disjoint_classes_are_inconsistent(root: Path, method: reasoning.Method)
 def test_trivial_triples_are_dropped(real_build: Build) -> None:
     kg = KnowledgeGraph.from_nquads(real_build.dataset)
     trivial = """ASK { GRAPH <https://w3id.org/defensienota-2024/graph/inferred> {
-        { ?s a <http://www.w3.org/2002/07/owl#Thing> } UNION { ?s <http://www.w3.org/2002/07/owl#sameAs> ?s } } }"""
+        { ?s a <http://www.w3.org/2002/07/owl#Thing> }
+        UNION { ?s <http://www.w3.org/2002/07/owl#sameAs> ?s } } }"""
     assert b"false" in kg.execute(QueryRequest(trivial, format="json")).body

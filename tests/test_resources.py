@@ -16,14 +16,18 @@ MEASURE = "/id/measure/4-2-land-tank-battalion"
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
 
 
-@pytest.mark.parametrize(("accept", "media", "rdflib_format"), [
-    ("text/turtle", "text/turtle", "turtle"),
-    ("application/ld+json", "application/ld+json", "json-ld"),
-    ("application/n-triples", "application/n-triples", "nt"),
-    ("application/rdf+xml", "application/rdf+xml", "xml"),
-])
-def test_resource_rdf_by_accept_and_suffix(client: TestClient, accept: str, media: str,
-                                           rdflib_format: str) -> None:
+@pytest.mark.parametrize(
+    ("accept", "media", "rdflib_format"),
+    [
+        ("text/turtle", "text/turtle", "turtle"),
+        ("application/ld+json", "application/ld+json", "json-ld"),
+        ("application/n-triples", "application/n-triples", "nt"),
+        ("application/rdf+xml", "application/rdf+xml", "xml"),
+    ],
+)
+def test_resource_rdf_by_accept_and_suffix(
+    client: TestClient, accept: str, media: str, rdflib_format: str
+) -> None:
     by_accept = client.get(MEASURE, headers={"Accept": accept})
     suffix = {"turtle": "ttl", "json-ld": "jsonld", "nt": "nt", "xml": "rdf"}[rdflib_format]
     by_suffix = client.get(f"{MEASURE}.{suffix}")
@@ -41,14 +45,16 @@ def test_browsers_get_html_with_alternates(client: TestClient) -> None:
     assert "Accept" in response.headers["vary"]
     links = response.headers["link"]
     for suffix in ("ttl", "jsonld", "nt", "rdf"):
-        assert f"<{MEASURE}.{suffix}>; rel=\"alternate\"" in links
+        assert f'<{MEASURE}.{suffix}>; rel="alternate"' in links
 
 
 def test_page_shows_labels_not_iris_and_marks_inferred(client: TestClient) -> None:
     soup = BeautifulSoup(client.get(MEASURE + "?lang=en", headers=HTML).text, "html.parser")
     assert soup.h1.get_text() == "Buy tanks and form a tank battalion"
-    rows = {tr.find("th").get_text(strip=True) if tr.find("th") else None: tr
-            for tr in soup.select("table.outgoing tr")}
+    rows = {
+        tr.find("th").get_text(strip=True) if tr.find("th") else None: tr
+        for tr in soup.select("table.outgoing tr")
+    }
     assert "source section" in rows
     contributes = soup.find("a", string="contributes to").find_parent("tr")
     assert "inferred" in contributes["class"]
@@ -66,8 +72,9 @@ def test_language_switch(client: TestClient) -> None:
 
 
 def test_section_page_lists_what_is_sourced_to_it(client: TestClient) -> None:
-    soup = BeautifulSoup(client.get("/id/section/4-2-land?lang=en", headers=HTML).text,
-                         "html.parser")
+    soup = BeautifulSoup(
+        client.get("/id/section/4-2-land?lang=en", headers=HTML).text, "html.parser"
+    )
     sourced = soup.find("h2", string=re.compile("Sourced to this part"))
     items = sourced.find_next("ul").find_all("a")
     assert any(a["href"] == MEASURE + "?lang=en" for a in items)
@@ -102,13 +109,21 @@ def test_ontology_docs_list_classes_with_definitions(client: TestClient) -> None
     assert soup.find("svg", class_="tree") is not None
 
 
-@pytest.mark.parametrize(("q", "iri"), [
-    ("DCC", "organisation/dcc"), ("APOS", "programme/apos"), ("f-35", "materiel/f-35"),
-    ("Defensie Cyber Commando", "organisation/dcc"),
-])
+@pytest.mark.parametrize(
+    ("q", "iri"),
+    [
+        ("DCC", "organisation/dcc"),
+        ("APOS", "programme/apos"),
+        ("f-35", "materiel/f-35"),
+        ("Defensie Cyber Commando", "organisation/dcc"),
+    ],
+)
 def test_label_search_finds_abbreviations_and_names(client: TestClient, q: str, iri: str) -> None:
-    hits = client.get("/search.json" if False else "/search", params={"q": q},
-                      headers={"Accept": "application/json"}).json()["results"]
+    hits = client.get(
+        "/search.json" if False else "/search",
+        params={"q": q},
+        headers={"Accept": "application/json"},
+    ).json()["results"]
     assert BASE + "id/" + iri in [h["iri"] for h in hits[:5]]
 
 
@@ -120,8 +135,9 @@ def test_pasting_a_full_iri_redirects_to_its_page(client: TestClient) -> None:
 
 def test_etag_gives_304(client: TestClient) -> None:
     first = client.get(MEASURE, headers={"Accept": "text/turtle"})
-    again = client.get(MEASURE, headers={"Accept": "text/turtle",
-                                         "If-None-Match": first.headers["etag"]})
+    again = client.get(
+        MEASURE, headers={"Accept": "text/turtle", "If-None-Match": first.headers["etag"]}
+    )
     assert again.status_code == 304
 
 

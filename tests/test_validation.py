@@ -15,14 +15,28 @@ def test_the_data_conforms(real_build: Build) -> None:
 
 
 def test_text_report_groups_by_file_then_focus() -> None:
-    report = Report([
-        Result("Violation", "https://w3id.org/defensienota-2024/id/measure/a",
-               "http://purl.org/dc/terms/description", None, "Needs a description.", "s",
-               ("data/chapter-4.ttl",)),
-        Result("Warning", "https://w3id.org/defensienota-2024/id/measure/a",
-               "https://w3id.org/defensienota-2024/def/servesObjective", None, "No objective.", "s",
-               ("data/chapter-4.ttl",)),
-    ])
+    report = Report(
+        [
+            Result(
+                "Violation",
+                "https://w3id.org/defensienota-2024/id/measure/a",
+                "http://purl.org/dc/terms/description",
+                None,
+                "Needs a description.",
+                "s",
+                ("data/chapter-4.ttl",),
+            ),
+            Result(
+                "Warning",
+                "https://w3id.org/defensienota-2024/id/measure/a",
+                "https://w3id.org/defensienota-2024/def/servesObjective",
+                None,
+                "No objective.",
+                "s",
+                ("data/chapter-4.ttl",),
+            ),
+        ]
+    )
     text = reporting.to_text(report)
     assert text.splitlines()[:4] == [
         "data/chapter-4.ttl",
@@ -43,8 +57,10 @@ def test_violation_names_file_focus_and_message(mini_root, tmp_path) -> None:  #
             rdfs:label "Zonder bron"@nl , "Without source"@en .
     """)
     report = build(Settings(root=mini_root, cache_dir=tmp_path / "c")).report
-    found = {(r.files, r.focus.rsplit("/", 1)[-1], r.path.rsplit("/", 1)[-1] if r.path else None)
-             for r in report.violations}
+    found = {
+        (r.files, r.focus.rsplit("/", 1)[-1], r.path.rsplit("/", 1)[-1] if r.path else None)
+        for r in report.violations
+    }
     assert found == {
         (("data/extra.ttl",), "no-section", "sourceSection"),
         (("data/extra.ttl",), "no-section", "description"),

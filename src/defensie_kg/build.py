@@ -6,6 +6,7 @@ none of them parses, reasons or validates on its own.
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 import warnings
@@ -69,7 +70,9 @@ def build(settings: Settings, progress: Progress | None = None, use_cache: bool 
         "graphs": {str(name): len(g) for name, g in graphs.items()},
         "timings": timings,
     }
-    return Build(_store(settings, fingerprint, nquads, report, meta, say), report, fingerprint, meta)
+    return Build(
+        _store(settings, fingerprint, nquads, report, meta, say), report, fingerprint, meta
+    )
 
 
 def to_nquads(graphs: dict[str, Graph]) -> bytes:
@@ -82,7 +85,9 @@ def to_nquads(graphs: dict[str, Graph]) -> bytes:
     for name, graph in graphs.items():
         data = graph.serialize(format="nt", encoding="utf-8")
         for triple in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
-            dataset.add(ox.Quad(triple.subject, triple.predicate, triple.object, ox.NamedNode(name)))
+            dataset.add(
+                ox.Quad(triple.subject, triple.predicate, triple.object, ox.NamedNode(name))
+            )
     dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     text = ox.serialize(dataset, format=ox.RdfFormat.N_QUADS) or b""
     return b"".join(sorted(set(text.splitlines(keepends=True))))
@@ -97,16 +102,25 @@ def _files_of(inputs: sources.Sources, root: Path) -> dict[Node, tuple[str, ...]
     return {s: tuple(sorted(f)) for s, f in files.items()}
 
 
-def _store(settings: Settings, fingerprint: str, nquads: bytes, report: Report,
-           meta: dict[str, object], say: Progress) -> Path:
+def _store(
+    settings: Settings,
+    fingerprint: str,
+    nquads: bytes,
+    report: Report,
+    meta: dict[str, object],
+    say: Progress,
+) -> Path:
     try:
         return cache.save(settings.cache_path, fingerprint, nquads, report, meta)
     except OSError as exc:
         # The build is still good: keep it in a temporary file and carry on.
-        warnings.warn(f"cache directory not writable ({exc}); serving from a temporary copy",
-                      RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"cache directory not writable ({exc}); serving from a temporary copy",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         say(f"warning: cache not writable: {exc}")
-        handle = tempfile.NamedTemporaryFile(prefix="defensie-kg-", suffix=".nq", delete=False)
-        with handle:
+        descriptor, name = tempfile.mkstemp(prefix="defensie-kg-", suffix=".nq")
+        with os.fdopen(descriptor, "wb") as handle:
             handle.write(nquads)
-        return Path(handle.name)
+        return Path(name)

@@ -34,8 +34,9 @@ def load(cache_dir: Path, fingerprint: str) -> tuple[Path, Report, dict[str, obj
     return folder / DATASET, report, meta
 
 
-def save(cache_dir: Path, fingerprint: str, nquads: bytes, report: Report,
-         meta: dict[str, object]) -> Path:
+def save(
+    cache_dir: Path, fingerprint: str, nquads: bytes, report: Report, meta: dict[str, object]
+) -> Path:
     """Write a build; older entries are removed. Raises OSError if not writable."""
     folder = entry(cache_dir, fingerprint)
     staging = folder.with_name(folder.name + ".tmp")

@@ -47,8 +47,11 @@ def query_list(root: Path) -> str:
 
 
 def blocks(root: Path) -> dict[str, str]:
-    return {"cli-reference": cli_reference(), "settings": settings_table(),
-            "named-queries": query_list(root)}
+    return {
+        "cli-reference": cli_reference(),
+        "settings": settings_table(),
+        "named-queries": query_list(root),
+    }
 
 
 def render(readme: str, root: Path) -> str:

@@ -67,20 +67,23 @@ class QueryPool:
         try:
             worker = self._idle.get(timeout=self.timeout)
         except queue.Empty:
-            raise QueryTimeout("All query workers stayed busy for the whole time limit; "
-                               "try again shortly.") from None
+            raise QueryTimeout(
+                "All query workers stayed busy for the whole time limit; try again shortly."
+            ) from None
         try:
             worker.conn.send(request)
             if not worker.conn.poll(max(0.0, deadline - time.monotonic()) + 0.05):
                 self._replace(worker)
                 raise QueryTimeout(
                     f"The query was stopped after the {self.timeout:g} s time limit. "
-                    "Narrow it down (LIMIT, more specific patterns) and try again.")
+                    "Narrow it down (LIMIT, more specific patterns) and try again."
+                )
             status, payload = worker.conn.recv()
         except (EOFError, OSError, BrokenPipeError):
             self._replace(worker)
-            raise StoreUnavailable("A query worker failed; it has been restarted. "
-                                   "Try the query again.") from None
+            raise StoreUnavailable(
+                "A query worker failed; it has been restarted. Try the query again."
+            ) from None
         self._idle.put(worker)
         if status == "error":
             raise from_wire(*payload)
@@ -104,8 +107,12 @@ class QueryPool:
         if self._closed:
             return
         parent, child = _CONTEXT.Pipe()
-        process = _CONTEXT.Process(target=_serve, args=(child, str(self.dataset), self.timeout),
-                                   daemon=True, name="defensie-kg-query")
+        process = _CONTEXT.Process(
+            target=_serve,
+            args=(child, str(self.dataset), self.timeout),
+            daemon=True,
+            name="defensie-kg-query",
+        )
         process.start()
         child.close()
         if parent.poll(_START_TIMEOUT):

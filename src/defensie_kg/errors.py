@@ -108,7 +108,14 @@ def from_wire(name: str, message: str, available: list[str]) -> KGError:
         return NotAcceptable(message, available)
     kinds: dict[str, type[KGError]] = {
         cls.__name__: cls
-        for cls in (QuerySyntaxError, QueryRefused, UpdateRefused, UnknownGraph, QueryTimeout,
-                    StoreUnavailable, QueryError)
+        for cls in (
+            QuerySyntaxError,
+            QueryRefused,
+            UpdateRefused,
+            UnknownGraph,
+            QueryTimeout,
+            StoreUnavailable,
+            QueryError,
+        )
     }
     return kinds.get(name, QueryError)(message)

@@ -24,7 +24,9 @@ class Format:
 
 FORMATS: tuple[Format, ...] = (
     Format("json", "application/sparql-results+json", "srj", "results", ("application/json",)),
-    Format("xml", "application/sparql-results+xml", "srx", "results", ("application/xml", "text/xml")),
+    Format(
+        "xml", "application/sparql-results+xml", "srx", "results", ("application/xml", "text/xml")
+    ),
     Format("csv", "text/csv", "csv", "results"),
     Format("tsv", "text/tab-separated-values", "tsv", "results"),
     Format("turtle", "text/turtle", "ttl", "graph", ("application/x-turtle",)),
@@ -35,9 +37,18 @@ FORMATS: tuple[Format, ...] = (
     Format("nquads", "application/n-quads", "nq", "dataset"),
 )
 BY_NAME = {f.name: f for f in FORMATS}
-_NAME_ALIASES = {"ttl": "turtle", "nt": "ntriples", "n-triples": "ntriples", "json-ld": "jsonld",
-                 "rdf": "rdfxml", "rdf/xml": "rdfxml", "nq": "nquads", "n-quads": "nquads",
-                 "srj": "json", "srx": "xml"}
+_NAME_ALIASES = {
+    "ttl": "turtle",
+    "nt": "ntriples",
+    "n-triples": "ntriples",
+    "json-ld": "jsonld",
+    "rdf": "rdfxml",
+    "rdf/xml": "rdfxml",
+    "nq": "nquads",
+    "n-quads": "nquads",
+    "srj": "json",
+    "srx": "xml",
+}
 
 RESULT_FORMATS = tuple(f for f in FORMATS if f.kind == "results")
 GRAPH_FORMATS = tuple(f for f in FORMATS if f.kind in ("graph", "dataset"))

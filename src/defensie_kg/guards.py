@@ -14,7 +14,18 @@ import re
 from defensie_kg.errors import QueryRefused, UpdateRefused
 from defensie_kg.sparql_text import OPAQUE, first_keyword, scrub
 
-_UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
+_UPDATE_WORDS = {
+    "INSERT",
+    "DELETE",
+    "LOAD",
+    "CLEAR",
+    "DROP",
+    "CREATE",
+    "ADD",
+    "MOVE",
+    "COPY",
+    "WITH",
+}
 _SERVICE = re.compile(r"(?<![\w?$:])SERVICE(?![\w:-])", re.I)
 _SERVICE_TARGET = re.compile(r"(?<![\w?$:])SERVICE\s+(?:SILENT\s+)?(<[^>]*>|\S+)", re.I)
 
@@ -49,5 +60,5 @@ def _keep_iris(text: str, scrubbed: str) -> str:
     out = list(scrubbed)
     for match in OPAQUE.finditer(text):
         if match.group(0).startswith("<"):
-            out[match.start():match.end()] = match.group(0)
+            out[match.start() : match.end()] = match.group(0)
     return "".join(out)

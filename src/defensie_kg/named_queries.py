@@ -93,8 +93,10 @@ def parse(path: Path) -> NamedQuery:
 def _parameter(path: Path, spec: str) -> Parameter:
     match = _PARAM.match(spec)
     if not match or match.group(2) not in TYPES:
-        raise ValueError(f"{path}: bad '#+ param:' line {spec!r}; expected "
-                         f"'name type default|required -- description' with type in {TYPES}")
+        raise ValueError(
+            f"{path}: bad '#+ param:' line {spec!r}; expected "
+            f"'name type default|required -- description' with type in {TYPES}"
+        )
     name, kind, default, description = match.groups()
     return Parameter(name, kind, None if default == "required" else default, description or "")
 
@@ -111,8 +113,11 @@ def request(query: NamedQuery, values: Mapping[str, str], **options: object) -> 
     known = {p.name for p in query.parameters}
     for name in values:
         if name not in known:
-            raise BadParameter(name, f"'{query.name}' has no such parameter "
-                                     f"(it takes: {', '.join(sorted(known)) or 'none'})")
+            raise BadParameter(
+                name,
+                f"'{query.name}' has no such parameter "
+                f"(it takes: {', '.join(sorted(known)) or 'none'})",
+            )
     bindings = tuple((p.name, to_term(p, values.get(p.name))) for p in query.parameters)
     return QueryRequest(query.text, bindings=bindings, **options)  # type: ignore[arg-type]
 
@@ -142,8 +147,9 @@ def _iri(name: str, value: str) -> str:
 
 
 def _string(name: str, value: str) -> str:
-    escaped = (value.replace("\\", "\\\\").replace('"', '\\"')
-               .replace("\n", "\\n").replace("\r", "\\r"))
+    escaped = (
+        value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
+    )
     return f'"{escaped}"'
 
 
@@ -175,5 +181,11 @@ def _boolean(name: str, value: str) -> str:
     return f'"{value.strip().lower()}"^^<{XSD}boolean>'
 
 
-_CONVERTERS = {"iri": _iri, "string": _string, "integer": _integer, "decimal": _decimal,
-               "year": _year, "boolean": _boolean}
+_CONVERTERS = {
+    "iri": _iri,
+    "string": _string,
+    "integer": _integer,
+    "decimal": _decimal,
+    "year": _year,
+    "boolean": _boolean,
+}

@@ -17,6 +17,7 @@ class Namespace(str):
     def __getitem__(self, name: str) -> str:  # type: ignore[override]
         return str(self) + name
 
+
 BASE = "https://w3id.org/defensienota-2024/"
 ONTOLOGY_IRI = BASE + "def"
 DN = Namespace(BASE + "def/")
@@ -44,9 +45,31 @@ def data_graph(stem: str) -> str:
 
 # Instance kinds get their own prefix so pages and query snippets stay short.
 _KINDS = (
-    "section", "document", "measure", "figure", "organisation", "country", "programme", "plan",
-    "law", "materiel", "nato", "nato-link", "threat", "scenario", "region", "task", "objective",
-    "pillar", "theme", "topic", "technology", "person", "abbreviation", "annex", "domain",
+    "section",
+    "document",
+    "measure",
+    "figure",
+    "organisation",
+    "country",
+    "programme",
+    "plan",
+    "law",
+    "materiel",
+    "nato",
+    "nato-link",
+    "threat",
+    "scenario",
+    "region",
+    "task",
+    "objective",
+    "pillar",
+    "theme",
+    "topic",
+    "technology",
+    "person",
+    "abbreviation",
+    "annex",
+    "domain",
 )
 
 PREFIXES: dict[str, str] = {

@@ -31,8 +31,13 @@ _BUILTIN = (str(RDF), str(RDFS), str(OWL), str(XSD))
 _ERR = Namespace("http://www.daml.org/2002/03/agents/agent-ont#")
 _TOP = {OWL.Thing, RDFS.Resource}
 _UNINFORMATIVE_TYPES = _TOP | {OWL.NamedIndividual, RDFS.Class, RDF.Property}
-_REFLEXIVE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass,
-              OWL.equivalentProperty}
+_REFLEXIVE = {
+    OWL.sameAs,
+    RDFS.subClassOf,
+    RDFS.subPropertyOf,
+    OWL.equivalentClass,
+    OWL.equivalentProperty,
+}
 _TO_TOP = {RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range}
 
 

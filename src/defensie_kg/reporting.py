@@ -34,8 +34,10 @@ def to_text(report: Report, include_warnings: bool = True) -> str:
 def summary(report: Report) -> str:
     """One line: conforms or not, with counts."""
     state = "conforms" if report.conforms else "does NOT conform"
-    return (f"Validation: the data {state} "
-            f"({len(report.violations)} violations, {len(report.warnings)} warnings).")
+    return (
+        f"Validation: the data {state} "
+        f"({len(report.violations)} violations, {len(report.warnings)} warnings)."
+    )
 
 
 def to_json(report: Report) -> str:

@@ -46,13 +46,19 @@ def boolean(fmt: Format, value: bool) -> bytes:
 def triples(fmt: Format, items: Iterable[ox.Triple | ox.Quad]) -> bytes:
     """Triples (or quads, for TriG/N-Quads) in an RDF format."""
     rdf_format = {
-        "turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
-        "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML,
-        "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
+        "turtle": ox.RdfFormat.TURTLE,
+        "ntriples": ox.RdfFormat.N_TRIPLES,
+        "jsonld": ox.RdfFormat.JSON_LD,
+        "rdfxml": ox.RdfFormat.RDF_XML,
+        "trig": ox.RdfFormat.TRIG,
+        "nquads": ox.RdfFormat.N_QUADS,
     }[fmt.name]
     items = list(items)
     if rdf_format.supports_datasets:
-        items = [i if isinstance(i, ox.Quad) else ox.Quad(i.subject, i.predicate, i.object) for i in items]
+        items = [
+            i if isinstance(i, ox.Quad) else ox.Quad(i.subject, i.predicate, i.object)
+            for i in items
+        ]
     else:
         items = [i.triple if isinstance(i, ox.Quad) else i for i in items]
     prefixes = PREFIXES if fmt.name in ("turtle", "trig", "rdfxml") else None
@@ -71,8 +77,10 @@ def _json_term(term: Term) -> dict[str, object]:
         elif term.datatype.value != XSD_STRING:
             out["datatype"] = term.datatype.value
         return out
-    return {"type": "triple", "value": {k: _json_term(getattr(term, k))
-                                        for k in ("subject", "predicate", "object")}}
+    return {
+        "type": "triple",
+        "value": {k: _json_term(getattr(term, k)) for k in ("subject", "predicate", "object")},
+    }
 
 
 def _json(variables: Sequence[str], rows: Iterable[Row]) -> str:
@@ -80,8 +88,9 @@ def _json(variables: Sequence[str], rows: Iterable[Row]) -> str:
         {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
         for row in rows
     ]
-    return json.dumps({"head": {"vars": list(variables)}, "results": {"bindings": bindings}},
-                      ensure_ascii=False)
+    return json.dumps(
+        {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}, ensure_ascii=False
+    )
 
 
 def _xml_term(term: Term) -> str:
@@ -93,7 +102,9 @@ def _xml_term(term: Term) -> str:
         if term.language:
             return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
         if term.datatype.value != XSD_STRING:
-            return f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+            return (
+                f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
+            )
         return f"<literal>{escape(term.value)}</literal>"
     return f"<literal>{escape(str(term))}</literal>"
 

@@ -98,7 +98,11 @@ def parse_turtle(path: Path) -> Graph:
 def _syntax_error(path: Path, text: str, exc: Exception) -> TurtleSyntaxError:
     message = str(exc)
     reason = _clean(getattr(exc, "_why", None) or message)
-    found, at, lines = getattr(exc, "_str", None), getattr(exc, "_i", None), getattr(exc, "lines", None)
+    found, at, lines = (
+        getattr(exc, "_str", None),
+        getattr(exc, "_i", None),
+        getattr(exc, "lines", None),
+    )
     if isinstance(found, bytes) and isinstance(at, int) and isinstance(lines, int):
         # rdflib's notation3 parser keeps the whole input, the byte offset of the bad
         # token and the number of newlines before it (0-based line).

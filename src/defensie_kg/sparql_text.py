@@ -27,7 +27,7 @@ def first_keyword(text: str) -> str:
     """The first keyword after the prologue, upper-cased ('' if none)."""
     rest = scrub(text)
     while match := _PROLOGUE.match(rest):
-        rest = rest[match.end():]
+        rest = rest[match.end() :]
     word = re.match(r"\s*([A-Za-z]+)", rest)
     return word.group(1).upper() if word else ""
 
@@ -43,8 +43,9 @@ def where_group_start(text: str) -> int:
     start = scrubbed.find("{")
     if start < 0:
         raise ValueError("query has no group pattern")
-    if first_keyword(text) == "CONSTRUCT" and not re.search(r"CONSTRUCT\s+WHERE\s*$",
-                                                            scrubbed[:start], re.I):
+    if first_keyword(text) == "CONSTRUCT" and not re.search(
+        r"CONSTRUCT\s+WHERE\s*$", scrubbed[:start], re.I
+    ):
         start = scrubbed.find("{", _matching_brace(scrubbed, start) + 1)
         if start < 0:
             raise ValueError("CONSTRUCT query has no WHERE group")

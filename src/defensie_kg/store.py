@@ -17,13 +17,21 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from defensie_kg import formats, guards, results, sparql_text
-from defensie_kg.errors import NotAcceptable, QuerySyntaxError, QueryTimeout, UnknownGraph, UpdateRefused
+from defensie_kg.errors import (
+    NotAcceptable,
+    QuerySyntaxError,
+    QueryTimeout,
+    UnknownGraph,
+    UpdateRefused,
+)
 from defensie_kg.formats import Format
 from defensie_kg.namespaces import INFERRED_GRAPH
 
 _CHECK_EVERY = 256
 _LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
-_NOTATION = ox.NamedNode("http://www.w3.org/2004/02/skos/core#notation")  # rows between deadline checks while reading results
+_NOTATION = ox.NamedNode(
+    "http://www.w3.org/2004/02/skos/core#notation"
+)  # rows between deadline checks while reading results
 
 
 @dataclass(frozen=True)
@@ -114,7 +122,10 @@ class KnowledgeGraph:
 
     def exists(self, iri: str) -> bool:
         """True when ``iri`` is the subject of at least one triple."""
-        return next(iter(self._store.quads_for_pattern(ox.NamedNode(iri), None, None, None)), None) is not None
+        return (
+            next(iter(self._store.quads_for_pattern(ox.NamedNode(iri), None, None, None)), None)
+            is not None
+        )
 
     def labels(self, iris: set[str]) -> dict[str, dict[str, str]]:
         """``{iri: {lang: label}}`` from rdfs:label (skos:notation as a fallback)."""
@@ -159,7 +170,9 @@ class KnowledgeGraph:
             return self._store.query(text, **options)
         except SyntaxError as exc:
             if guards.is_update(request.text):
-                raise UpdateRefused("SPARQL Update is not supported: this endpoint is read-only.") from None
+                raise UpdateRefused(
+                    "SPARQL Update is not supported: this endpoint is read-only."
+                ) from None
             raise QuerySyntaxError(f"Query syntax error: {exc}") from None
 
     def _known(self, names: tuple[str, ...]) -> list[ox.NamedNode]:

@@ -76,8 +76,9 @@ def describe(kg: KnowledgeGraph, iri: str, lang: str) -> Description:
     text = _text(by_predicate.get(DESCRIPTION) or by_predicate.get(DEFINITION), lang)
     sources = by_predicate.get(SOURCE, Group(SOURCE, "")).values
     ordered = sorted(by_predicate.values(), key=lambda g: (g.predicate != RDFS_LABEL, g.label))
-    return Description(iri, label, types, text, ordered, incoming, sources,
-                       diagram(iri, label, ordered, incoming))
+    return Description(
+        iri, label, types, text, ordered, incoming, sources, diagram(iri, label, ordered, incoming)
+    )
 
 
 def _iris(*quad_lists: list[ox.Quad]) -> set[str]:
@@ -90,10 +91,14 @@ def _iris(*quad_lists: list[ox.Quad]) -> set[str]:
     return found
 
 
-def _groups(quads: list[ox.Quad], names: dict[str, dict[str, str]], lang: str,
-            incoming: bool) -> list[Group]:
-    asserted = {(q.subject, q.predicate, q.object) for q in quads
-                if q.graph_name != ox.NamedNode(INFERRED_GRAPH)}
+def _groups(
+    quads: list[ox.Quad], names: dict[str, dict[str, str]], lang: str, incoming: bool
+) -> list[Group]:
+    asserted = {
+        (q.subject, q.predicate, q.object)
+        for q in quads
+        if q.graph_name != ox.NamedNode(INFERRED_GRAPH)
+    }
     seen: set[tuple[str, str]] = set()
     groups: dict[str, Group] = {}
     for quad in quads:
@@ -104,8 +109,9 @@ def _groups(quads: list[ox.Quad], names: dict[str, dict[str, str]], lang: str,
         seen.add(key)
         inferred = (quad.subject, quad.predicate, quad.object) not in asserted
         predicate = quad.predicate.value
-        group = groups.setdefault(predicate, Group(
-            predicate, pick(names.get(predicate, {}), lang, shorten(predicate))))
+        group = groups.setdefault(
+            predicate, Group(predicate, pick(names.get(predicate, {}), lang, shorten(predicate)))
+        )
         group.values.append(_value(other, names, lang, inferred))
     for group in groups.values():
         group.values = _prefer_language(group, lang)
@@ -115,8 +121,11 @@ def _groups(quads: list[ox.Quad], names: dict[str, dict[str, str]], lang: str,
 
 def _value(term: object, names: dict[str, dict[str, str]], lang: str, inferred: bool) -> Value:
     if isinstance(term, ox.NamedNode):
-        return Value(pick(names.get(term.value, {}), lang, shorten(term.value)), term.value,
-                     inferred=inferred)
+        return Value(
+            pick(names.get(term.value, {}), lang, shorten(term.value)),
+            term.value,
+            inferred=inferred,
+        )
     if isinstance(term, ox.Literal):
         datatype = "" if term.language else shorten(term.datatype.value)
         return Value(term.value, lang=term.language or "", datatype=datatype, inferred=inferred)
@@ -137,8 +146,9 @@ def _text(group: Group | None, lang: str) -> str:
     return next((v.text for v in group.values if v.lang == lang), group.values[0].text)
 
 
-def diagram(iri: str, label: str, outgoing: list[Group], incoming: list[Group],
-            limit: int = 14) -> str:
+def diagram(
+    iri: str, label: str, outgoing: list[Group], incoming: list[Group], limit: int = 14
+) -> str:
     """A small SVG: the resource in the middle, linked resources around it."""
     edges: list[tuple[str, Value, bool]] = []
     for groups, inward in ((outgoing, False), (incoming, True)):
@@ -149,23 +159,33 @@ def diagram(iri: str, label: str, outgoing: list[Group], incoming: list[Group],
                 if value.iri and len(edges) < limit:
                     edges.append((group.label, value, inward))
     width, height, cx, cy, radius = 720, 420, 360, 210, 165
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-             f'role="img" aria-label="{escape(label)}" class="diagram">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(label)}" class="diagram">'
+    ]
     for index, (predicate, value, inward) in enumerate(edges):
         angle = 2 * math.pi * index / max(1, len(edges)) - math.pi / 2
         x, y = cx + radius * 1.6 * math.cos(angle), cy + radius * math.sin(angle)
         dash = ' stroke-dasharray="4 3"' if value.inferred else ""
-        parts.append(f'<line x1="{cx}" y1="{cy}" x2="{x:.0f}" y2="{y:.0f}" stroke="#9aa5b1"{dash}/>')
+        parts.append(
+            f'<line x1="{cx}" y1="{cy}" x2="{x:.0f}" y2="{y:.0f}" stroke="#9aa5b1"{dash}/>'
+        )
         mx, my = (cx + x) / 2, (cy + y) / 2
         arrow = "←" if inward else "→"
-        parts.append(f'<text x="{mx:.0f}" y="{my:.0f}" fill="#5b6676" text-anchor="middle">'
-                     f'{escape(_clip(predicate, 22))} {arrow}</text>')
-        parts.append(f'<a href="{escape(value.href or "")}"><circle cx="{x:.0f}" cy="{y:.0f}" r="5" '
-                     f'fill="#154273"/><text x="{x:.0f}" y="{y + 16:.0f}" text-anchor="middle">'
-                     f'{escape(_clip(value.text, 34))}</text></a>')
-    parts.append(f'<circle cx="{cx}" cy="{cy}" r="9" fill="#8a5a00"/>'
-                 f'<text x="{cx}" y="{cy - 14}" text-anchor="middle" font-weight="bold">'
-                 f'{escape(_clip(label, 48))}</text></svg>')
+        parts.append(
+            f'<text x="{mx:.0f}" y="{my:.0f}" fill="#5b6676" text-anchor="middle">'
+            f"{escape(_clip(predicate, 22))} {arrow}</text>"
+        )
+        parts.append(
+            f'<a href="{escape(value.href or "")}"><circle cx="{x:.0f}" cy="{y:.0f}" r="5" '
+            f'fill="#154273"/><text x="{x:.0f}" y="{y + 16:.0f}" text-anchor="middle">'
+            f"{escape(_clip(value.text, 34))}</text></a>"
+        )
+    parts.append(
+        f'<circle cx="{cx}" cy="{cy}" r="9" fill="#8a5a00"/>'
+        f'<text x="{cx}" y="{cy - 14}" text-anchor="middle" font-weight="bold">'
+        f"{escape(_clip(label, 48))}</text></svg>"
+    )
     return "".join(parts)
 
 
@@ -177,7 +197,8 @@ def counts_by_class(kg: KnowledgeGraph, classes: list[str]) -> dict[str, int]:
     """Number of instances (asserted or inferred) of each class."""
     counts: dict[str, int] = defaultdict(int)
     for cls in classes:
-        subjects = {q.subject for q in kg.incoming(cls, limit=100000)
-                    if q.predicate.value == RDF_TYPE}
+        subjects = {
+            q.subject for q in kg.incoming(cls, limit=100000) if q.predicate.value == RDF_TYPE
+        }
         counts[cls] = len(subjects)
     return counts

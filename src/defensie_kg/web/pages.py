@@ -9,18 +9,18 @@ response links its other forms with ``Link: rel="alternate"``.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from typing import Annotated
 from urllib.parse import quote
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException
 
 from defensie_kg import formats, results
 from defensie_kg.formats import Format
-from defensie_kg.namespaces import BASE, DN, INFERRED_GRAPH, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES
+from defensie_kg.namespaces import BASE, DN, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES
 from defensie_kg.store import QueryRequest
 from defensie_kg.web import describe as model
 from defensie_kg.web.deps import get_state
@@ -72,7 +72,7 @@ def ontology_suffixed(suffix: str, request: Request, state: State) -> Response:
 def term(term: str, request: Request, state: State) -> Response:
     version = VERSION_PATH.split("/")[1]
     if term == version or term.startswith(version + "."):
-        return _ontology(request, state, _suffix(term[len(version):] or "x")[1])
+        return _ontology(request, state, _suffix(term[len(version) :] or "x")[1])
     name, fmt = _suffix(term)
     if not _TERM.match(name):
         raise HTTPException(404, "No ontology term has this name.")
@@ -87,8 +87,13 @@ def named_graph(path: str, request: Request, state: State) -> Response:
         raise HTTPException(404, "No named graph has this name.")
     chosen = fmt or formats.negotiate(request.headers.get("accept"), OFFERED)
     if chosen is HTML:
-        return render(request, "graph.html", iri=iri, size=state.graph_sizes[iri],
-                      alternates=_alternates(f"/graph/{name}"))
+        return render(
+            request,
+            "graph.html",
+            iri=iri,
+            size=state.graph_sizes[iri],
+            alternates=_alternates(f"/graph/{name}"),
+        )
     body = results.triples(chosen, (q.triple for q in state.graph.quads([iri])))
     return _rdf_response(request, state, body, chosen, f"/graph/{name}")
 
@@ -99,7 +104,9 @@ def search(request: Request, state: State, q: str = "") -> Response:
     if text.startswith(("http://", "https://")):
         return _redirect_to(text)
     hits = find_labels(state, text) if text else []
-    if request.url.path.endswith(".json") or "application/json" in request.headers.get("accept", ""):
+    if request.url.path.endswith(".json") or "application/json" in request.headers.get(
+        "accept", ""
+    ):
         return Response(_json(hits), media_type="application/json")
     return render(request, "search.html", q=text, hits=hits)
 
@@ -113,22 +120,23 @@ def find_labels(state: AppState, text: str, limit: int = 100) -> list[dict[str, 
           BIND(LCASE(STR(?l)) AS ?low) BIND(LCASE(?q) AS ?needle)
           FILTER(CONTAINS(?low, ?needle))
           BIND(IF(?low = ?needle, 0, IF(STRSTARTS(?low, ?needle), 1, 2)) AS ?rank)
-        } GROUP BY ?s ORDER BY ?best STR(?label) LIMIT %d""" % limit
+        } GROUP BY ?s ORDER BY ?best STR(?label) LIMIT """ + str(int(limit))
     literal = '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
     result = state.graph.execute(QueryRequest(query, format="json", bindings=(("q", literal),)))
-    import json
-
     rows = json.loads(result.body)["results"]["bindings"]
     names = state.graph.labels({r["s"]["value"] for r in rows})
-    return [{"iri": r["s"]["value"], "match": r["label"]["value"],
-             "label_nl": pick(names.get(r["s"]["value"], {}), "nl", r["label"]["value"]),
-             "label_en": pick(names.get(r["s"]["value"], {}), "en", r["label"]["value"])}
-            for r in rows]
+    return [
+        {
+            "iri": r["s"]["value"],
+            "match": r["label"]["value"],
+            "label_nl": pick(names.get(r["s"]["value"], {}), "nl", r["label"]["value"]),
+            "label_en": pick(names.get(r["s"]["value"], {}), "en", r["label"]["value"]),
+        }
+        for r in rows
+    ]
 
 
 def _json(hits: list[dict[str, str]]) -> str:
-    import json
-
     return json.dumps({"results": hits}, ensure_ascii=False)
 
 
@@ -140,7 +148,9 @@ def _suffix(name: str) -> tuple[str, Format | None]:
         return stem, HTML
     fmt = formats.by_suffix(suffix)
     if fmt is None or fmt not in RDF_FORMATS:
-        raise HTTPException(404, f"Unknown suffix .{suffix[:20]}; use .html, .ttl, .jsonld, .nt or .rdf.")
+        raise HTTPException(
+            404, f"Unknown suffix .{suffix[:20]}; use .html, .ttl, .jsonld, .nt or .rdf."
+        )
     return stem, fmt
 
 
@@ -159,9 +169,15 @@ def _serve(request: Request, state: AppState, iri: str, fmt: Format | None) -> R
         lang = request.query_params.get("lang", "nl")
         page = model.describe(state.graph, iri, lang)
         snippet = f"DESCRIBE <{iri}>"
-        response = render(request, "resource.html", page=page, alternates=_alternates(path),
-                          snippet=snippet, query_link="/query?query=" + quote(_select_snippet(iri)),
-                          sourced=_sourced_here(page))
+        response = render(
+            request,
+            "resource.html",
+            page=page,
+            alternates=_alternates(path),
+            snippet=snippet,
+            query_link="/query?query=" + quote(_select_snippet(iri)),
+            sourced=_sourced_here(page),
+        )
         return _finish(request, state, response, path)
     quads = state.graph.outgoing(iri) + state.graph.incoming(iri)
     triples = sorted({q.triple for q in quads}, key=str)
@@ -169,9 +185,11 @@ def _serve(request: Request, state: AppState, iri: str, fmt: Format | None) -> R
 
 
 def _select_snippet(iri: str) -> str:
-    return ("PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-            f"SELECT ?property ?value ?label WHERE {{\n  <{iri}> ?property ?value .\n"
-            "  OPTIONAL { ?value rdfs:label ?label FILTER(lang(?label) = \"en\") }\n}")
+    return (
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        f"SELECT ?property ?value ?label WHERE {{\n  <{iri}> ?property ?value .\n"
+        '  OPTIONAL { ?value rdfs:label ?label FILTER(lang(?label) = "en") }\n}'
+    )
 
 
 def _sourced_here(page: model.Description) -> list[model.Value]:
@@ -181,18 +199,23 @@ def _sourced_here(page: model.Description) -> list[model.Value]:
     return []
 
 
-def _rdf_response(request: Request, state: AppState, body: bytes, fmt: Format,
-                  path: str) -> Response:
+def _rdf_response(
+    request: Request, state: AppState, body: bytes, fmt: Format, path: str
+) -> Response:
     response = Response(b"" if request.method == "HEAD" else body, media_type=fmt.content_type)
     return _finish(request, state, response, path, len(body))
 
 
-def _finish(request: Request, state: AppState, response: Response, path: str,
-            length: int | None = None) -> Response:
+def _finish(
+    request: Request, state: AppState, response: Response, path: str, length: int | None = None
+) -> Response:
     response.headers["Vary"] = "Accept"
-    response.headers["Link"] = ", ".join(
-        f'<{path}.{f.suffix}>; rel="alternate"; type="{f.media_type}"' for f in RDF_FORMATS
-    ) + f', <{path}.html>; rel="alternate"; type="text/html"'
+    response.headers["Link"] = (
+        ", ".join(
+            f'<{path}.{f.suffix}>; rel="alternate"; type="{f.media_type}"' for f in RDF_FORMATS
+        )
+        + f', <{path}.html>; rel="alternate"; type="text/html"'
+    )
     tag = hashlib.sha256(f"{state.build.fingerprint}{request.url}".encode()).hexdigest()[:32]
     response.headers["ETag"] = f'"{tag}"'
     if request.headers.get("if-none-match") == f'"{tag}"':
@@ -210,20 +233,24 @@ def _ontology(request: Request, state: AppState, fmt: Format | None) -> Response
     chosen = fmt or formats.negotiate(request.headers.get("accept"), OFFERED)
     if chosen is HTML:
         lang = request.query_params.get("lang", "nl")
-        return _finish(request, state, render(request, "ontology.html",
-                                              **_ontology_context(state, lang)), "/def")
+        return _finish(
+            request,
+            state,
+            render(request, "ontology.html", **_ontology_context(state, lang)),
+            "/def",
+        )
     triples = sorted({q.triple for q in state.graph.quads([ONTOLOGY_GRAPH])}, key=str)
     return _rdf_response(request, state, results.triples(chosen, triples), chosen, "/def")
 
 
 def _select(state: AppState, query: str) -> list[dict[str, str]]:
-    import json
-
     body = state.graph.execute(QueryRequest(query, format="json", max_rows=100000)).body
     return [{k: v["value"] for k, v in b.items()} for b in json.loads(body)["results"]["bindings"]]
 
 
-def _with_labels(state: AppState, rows: list[dict[str, str]], key: str, lang: str) -> list[dict[str, str]]:
+def _with_labels(
+    state: AppState, rows: list[dict[str, str]], key: str, lang: str
+) -> list[dict[str, str]]:
     names = state.graph.labels({r[key] for r in rows})
     for row in rows:
         row["label"] = pick(names.get(row[key], {}), lang, row[key])
@@ -232,15 +259,30 @@ def _with_labels(state: AppState, rows: list[dict[str, str]], key: str, lang: st
 
 
 def _home_context(state: AppState, lang: str) -> dict[str, object]:
-    prefix = "PREFIX dn: <%s>\nPREFIX org: <http://www.w3.org/ns/org#>\n" % DN
-    counts = _select(state, prefix + """SELECT ?class (COUNT(DISTINCT ?x) AS ?n) WHERE {
-        ?x a ?class FILTER(STRSTARTS(STR(?class), STR(dn:))) } GROUP BY ?class ORDER BY DESC(?n)""")
-    chapters = _select(state, prefix + """SELECT ?s ?order WHERE {
-        ?s a dn:DocumentPart ; dn:partOf <https://w3id.org/defensienota-2024/id/document/defensienota-2024> ;
-           dn:order ?order } ORDER BY ?order""")
+    prefix = (
+        f"PREFIX dn: <{DN}>\nPREFIX org: <http://www.w3.org/ns/org#>\n"
+        f"PREFIX document: <{BASE}id/document/>\n"
+    )
+    counts = _select(
+        state,
+        prefix
+        + """SELECT ?class (COUNT(DISTINCT ?x) AS ?n) WHERE {
+        ?x a ?class FILTER(STRSTARTS(STR(?class), STR(dn:))) } GROUP BY ?class ORDER BY DESC(?n)""",
+    )
+    chapters = _select(
+        state,
+        prefix
+        + """SELECT ?s ?order WHERE {
+        ?s a dn:DocumentPart ; dn:partOf document:defensienota-2024 ;
+           dn:order ?order } ORDER BY ?order""",
+    )
     targets = _select(state, prefix + """SELECT DISTINCT ?s WHERE { ?s a dn:NatoRequirement }""")
-    orgs = _select(state, prefix + """SELECT DISTINCT ?s WHERE { ?s a dn:Organisation
-        FILTER NOT EXISTS { ?s org:subOrganizationOf ?parent } }""")
+    orgs = _select(
+        state,
+        prefix
+        + """SELECT DISTINCT ?s WHERE { ?s a dn:Organisation
+        FILTER NOT EXISTS { ?s org:subOrganizationOf ?parent } }""",
+    )
     domains = _select(state, prefix + "SELECT ?s WHERE { ?s a dn:Domain }")
     for row in counts:
         row["s"] = row["class"]
@@ -250,7 +292,9 @@ def _home_context(state: AppState, lang: str) -> dict[str, object]:
         "classes": _with_labels(state, counts, "s", lang),
         "chapters": _with_labels(state, chapters, "s", lang),
         "targets": sorted(_with_labels(state, targets, "s", lang), key=lambda r: r["label"]),
-        "organisations": sorted(_with_labels(state, orgs, "s", lang), key=lambda r: r["label"])[:60],
+        "organisations": sorted(_with_labels(state, orgs, "s", lang), key=lambda r: r["label"])[
+            :60
+        ],
         "domains": _with_labels(state, domains, "s", lang),
         "queries": list(state.queries.values()),
         "measures": next((int(r["n"]) for r in counts if r["class"] == DN.Measure), 0),
@@ -259,12 +303,19 @@ def _home_context(state: AppState, lang: str) -> dict[str, object]:
 
 def _ontology_context(state: AppState, lang: str) -> dict[str, object]:
     prefix = "PREFIX owl: <http://www.w3.org/2002/07/owl#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-    where = f"GRAPH <{ONTOLOGY_GRAPH}> {{ ?s a ?kind FILTER(STRSTARTS(STR(?s), \"{DN}\")) }}"
+    where = f'GRAPH <{ONTOLOGY_GRAPH}> {{ ?s a ?kind FILTER(STRSTARTS(STR(?s), "{DN}")) }}'
     rows = _select(state, prefix + f"SELECT ?s ?kind WHERE {{ {where} }}")
-    supers = _select(state, prefix + f"""SELECT ?s ?super WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
-        ?s rdfs:subClassOf ?super FILTER(STRSTARTS(STR(?s), "{DN}")) }} }}""")
-    definitions = _select(state, f"""SELECT ?s ?d WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
-        ?s <http://www.w3.org/2004/02/skos/core#definition> ?d FILTER(lang(?d) = "{lang}") }} }}""")
+    supers = _select(
+        state,
+        prefix
+        + f"""SELECT ?s ?super WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
+        ?s rdfs:subClassOf ?super FILTER(STRSTARTS(STR(?s), "{DN}")) }} }}""",
+    )
+    definitions = _select(
+        state,
+        f"""SELECT ?s ?d WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
+        ?s <http://www.w3.org/2004/02/skos/core#definition> ?d FILTER(lang(?d) = "{lang}") }} }}""",
+    )
     text = {r["s"]: r["d"] for r in definitions}
     names = state.graph.labels({r["s"] for r in rows} | {r["super"] for r in supers})
     parents: dict[str, list[str]] = {}
@@ -272,21 +323,32 @@ def _ontology_context(state: AppState, lang: str) -> dict[str, object]:
         parents.setdefault(row["s"], []).append(row["super"])
 
     def entry(iri: str) -> dict[str, object]:
-        return {"iri": iri, "href": local(iri), "label": pick(names.get(iri, {}), lang, iri),
-                "definition": text.get(iri, ""),
-                "parents": [(local(p), pick(names.get(p, {}), lang, p)) for p in parents.get(iri, [])]}
+        return {
+            "iri": iri,
+            "href": local(iri),
+            "label": pick(names.get(iri, {}), lang, iri),
+            "definition": text.get(iri, ""),
+            "parents": [(local(p), pick(names.get(p, {}), lang, p)) for p in parents.get(iri, [])],
+        }
 
     kinds: dict[str, list[dict[str, object]]] = {"class": [], "object": [], "datatype": []}
     for row in rows:
-        kind = {"http://www.w3.org/2002/07/owl#Class": "class",
-                "http://www.w3.org/2002/07/owl#ObjectProperty": "object",
-                "http://www.w3.org/2002/07/owl#DatatypeProperty": "datatype"}.get(row["kind"])
+        kind = {
+            "http://www.w3.org/2002/07/owl#Class": "class",
+            "http://www.w3.org/2002/07/owl#ObjectProperty": "object",
+            "http://www.w3.org/2002/07/owl#DatatypeProperty": "datatype",
+        }.get(row["kind"])
         if kind:
             kinds[kind].append(entry(row["s"]))
     for entries in kinds.values():
         entries.sort(key=lambda e: str(e["label"]).lower())
-    return {"ontology_iri": ONTOLOGY_IRI, "version_iri": BASE + VERSION_PATH, "kinds": kinds,
-            "prefixes": PREFIXES, "tree": _class_tree_svg(kinds["class"])}
+    return {
+        "ontology_iri": ONTOLOGY_IRI,
+        "version_iri": BASE + VERSION_PATH,
+        "kinds": kinds,
+        "prefixes": PREFIXES,
+        "tree": _class_tree_svg(kinds["class"]),
+    }
 
 
 def _class_tree_svg(classes: list[dict[str, object]]) -> str:
@@ -317,11 +379,12 @@ def _class_tree_svg(classes: list[dict[str, object]]) -> str:
     for row, (depth, node) in enumerate(lines):
         x, y = 10 + depth * 22, 16 + row * 18
         if depth:
-            parts.append(f'<path d="M{x - 14} {y - 14} V{y - 4} H{x - 3}" stroke="#9aa5b1" fill="none"/>')
-        parts.append(f'<a href="{escape(str(node["href"]))}"><text x="{x}" y="{y}">'
-                     f'{escape(str(node["label"]))}</text></a>')
+            parts.append(
+                f'<path d="M{x - 14} {y - 14} V{y - 4} H{x - 3}" stroke="#9aa5b1" fill="none"/>'
+            )
+        parts.append(
+            f'<a href="{escape(str(node["href"]))}"><text x="{x}" y="{y}">'
+            f"{escape(str(node['label']))}</text></a>"
+        )
     parts.append("</svg>")
     return "".join(parts)
-
-
-__all__ = ["router", "find_labels", "INFERRED_GRAPH", "ox"]

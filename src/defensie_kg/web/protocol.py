@@ -7,7 +7,7 @@ so every protocol rule is testable without a server.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
 from defensie_kg.errors import QueryError, UpdateRefused
 from defensie_kg.store import QueryRequest
@@ -65,7 +65,9 @@ def _is_hex(pair: bytes) -> bool:
     return len(pair) == 2 and all(chr(c) in "0123456789abcdefABCDEF" for c in pair)
 
 
-def to_request(incoming: Incoming, max_rows: int, allowlist: tuple[str, ...]) -> QueryRequest | None:
+def to_request(
+    incoming: Incoming, max_rows: int, allowlist: tuple[str, ...]
+) -> QueryRequest | None:
     """The query request, or ``None`` when there is no query (→ service description)."""
     params = parse_pairs(incoming.raw_query_string, "query string")
     media = incoming.content_type.split(";")[0].strip().lower()
@@ -79,7 +81,8 @@ def to_request(incoming: Incoming, max_rows: int, allowlist: tuple[str, ...]) ->
         else:
             raise UnsupportedMediaType(
                 f"Unsupported Content-Type {media or '(none)'!r} for a query; use "
-                f"{FORM} or {SPARQL_QUERY}.")
+                f"{FORM} or {SPARQL_QUERY}."
+            )
     if any(name in ("update", "using-graph-uri", "using-named-graph-uri") for name, _ in params):
         raise UpdateRefused("SPARQL Update is not supported: this endpoint is read-only.")
     queries = [value for name, value in params if name == "query"]

@@ -48,7 +48,8 @@ async def run(name: str, request: Request, state: State) -> Response:
     if fmt == "html" or (fmt is None and "format" not in options and _wants_html(request)):
         return await _html(request, state, query, values)
     request_ = named_queries.request(
-        query, values,
+        query,
+        values,
         accept=request.headers.get("accept"),
         format=fmt or options.get("format") or None,
         infer=options.get("infer", "true").lower() not in ("false", "0", "no", "off"),
@@ -69,19 +70,28 @@ def _wants_html(request: Request) -> bool:
     return bool(ranges) and ranges[0][0] in ("text/html", "application/xhtml+xml")
 
 
-async def _html(request: Request, state: AppState, query: named_queries.NamedQuery,
-                values: dict[str, str]) -> Response:
+async def _html(
+    request: Request, state: AppState, query: named_queries.NamedQuery, values: dict[str, str]
+) -> Response:
     """The query's form, and its results as a table with labels and links."""
     error, table = None, None
     try:
-        prepared = named_queries.request(query, values, format="json",
-                                         max_rows=state.settings.max_rows)
+        prepared = named_queries.request(
+            query, values, format="json", max_rows=state.settings.max_rows
+        )
         result = await run_in_threadpool(state.executor.execute, prepared)
         table = _table(json.loads(result.body), state, language(request))
     except QueryError as exc:
         error = str(exc)
-    return render(request, "query_run.html", query=query, values=values, table=table,
-                  error=error, status_code=400 if error else 200)
+    return render(
+        request,
+        "query_run.html",
+        query=query,
+        values=values,
+        table=table,
+        error=error,
+        status_code=400 if error else 200,
+    )
 
 
 def _table(doc: dict[str, object], state: AppState, lang: str) -> dict[str, object]:
@@ -97,8 +107,12 @@ def _table(doc: dict[str, object], state: AppState, lang: str) -> dict[str, obje
             if cell is None:
                 cells.append({"text": ""})
             elif cell["type"] == "uri":
-                cells.append({"text": pick(labels.get(cell["value"], {}), lang, cell["value"]),
-                              "href": local(cell["value"])})
+                cells.append(
+                    {
+                        "text": pick(labels.get(cell["value"], {}), lang, cell["value"]),
+                        "href": local(cell["value"]),
+                    }
+                )
             else:
                 cells.append({"text": cell["value"]})
         rows.append(cells)

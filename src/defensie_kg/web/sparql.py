@@ -69,15 +69,25 @@ def service_description(request: Request, state: AppState) -> Response:
     if fmt is None or fmt not in formats.GRAPH_FORMATS:
         fmt = formats.negotiate(accept, _GRAPH_ONLY)
     body = results.triples(fmt, _description(str(request.url_for("sparql_get")), state))
-    return Response(b"" if request.method == "HEAD" else body, media_type=fmt.content_type,
-                    headers={"Vary": "Accept"})
+    return Response(
+        b"" if request.method == "HEAD" else body,
+        media_type=fmt.content_type,
+        headers={"Vary": "Accept"},
+    )
 
 
 _GRAPH_ONLY = tuple(f for f in formats.GRAPH_FORMATS if f.kind == "graph")
 _FORMAT_IRIS = {
-    "json": "SPARQL_Results_JSON", "xml": "SPARQL_Results_XML", "csv": "SPARQL_Results_CSV",
-    "tsv": "SPARQL_Results_TSV", "turtle": "Turtle", "ntriples": "N-Triples",
-    "jsonld": "JSON-LD", "rdfxml": "RDF_XML", "trig": "TriG", "nquads": "N-Quads",
+    "json": "SPARQL_Results_JSON",
+    "xml": "SPARQL_Results_XML",
+    "csv": "SPARQL_Results_CSV",
+    "tsv": "SPARQL_Results_TSV",
+    "turtle": "Turtle",
+    "ntriples": "N-Triples",
+    "jsonld": "JSON-LD",
+    "rdfxml": "RDF_XML",
+    "trig": "TriG",
+    "nquads": "N-Quads",
 }
 
 
@@ -91,26 +101,42 @@ def _description(endpoint: str, state: AppState) -> list[ox.Triple]:
         return ox.NamedNode(iri)
 
     rdf_type = n("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-    service, dataset, default = ox.BlankNode("service"), ox.BlankNode("dataset"), ox.BlankNode("default")
+    service, dataset, default = (
+        ox.BlankNode("service"),
+        ox.BlankNode("dataset"),
+        ox.BlankNode("default"),
+    )
     out = [
         ox.Triple(service, rdf_type, n(SD.Service)),
         ox.Triple(service, n(SD.endpoint), n(endpoint)),
         ox.Triple(service, n(SD.supportedLanguage), n(SD.SPARQL11Query)),
         ox.Triple(service, n(SD.feature), n(SD.UnionDefaultGraph)),
         ox.Triple(service, n(SD.feature), n(SD.BasicFederatedQuery))
-        if state.settings.service_allowlist else None,
+        if state.settings.service_allowlist
+        else None,
         ox.Triple(service, n(SD.defaultDataset), dataset),
         ox.Triple(dataset, rdf_type, n(SD.Dataset)),
         ox.Triple(dataset, n(SD.defaultGraph), default),
         ox.Triple(default, rdf_type, n(SD.Graph)),
-        ox.Triple(default, n(VOID.triples), ox.Literal(str(sum(state.graph_sizes.values())),
-                                                       datatype=n(_XSD_INT))),
-        ox.Triple(service, n("http://purl.org/dc/terms/title"),
-                  ox.Literal("Defensienota 2024 knowledge graph SPARQL endpoint", language="en")),
+        ox.Triple(
+            default,
+            n(VOID.triples),
+            ox.Literal(str(sum(state.graph_sizes.values())), datatype=n(_XSD_INT)),
+        ),
+        ox.Triple(
+            service,
+            n("http://purl.org/dc/terms/title"),
+            ox.Literal("Defensienota 2024 knowledge graph SPARQL endpoint", language="en"),
+        ),
     ]
     for fmt in formats.FORMATS:
-        out.append(ox.Triple(service, n(SD.resultFormat),
-                             n("http://www.w3.org/ns/formats/" + _FORMAT_IRIS[fmt.name])))
+        out.append(
+            ox.Triple(
+                service,
+                n(SD.resultFormat),
+                n("http://www.w3.org/ns/formats/" + _FORMAT_IRIS[fmt.name]),
+            )
+        )
     for index, (graph, size) in enumerate(sorted(state.graph_sizes.items())):
         named, inner = ox.BlankNode(f"named{index}"), ox.BlankNode(f"graph{index}")
         out += [
@@ -121,8 +147,13 @@ def _description(endpoint: str, state: AppState) -> list[ox.Triple]:
             ox.Triple(inner, n(VOID.triples), ox.Literal(str(size), datatype=n(_XSD_INT))),
         ]
         if graph == str(INFERRED_GRAPH):
-            out.append(ox.Triple(named, n("http://www.w3.org/2000/01/rdf-schema#comment"),
-                                 ox.Literal("OWL RL inferences (omit with infer=false)", language="en")))
+            out.append(
+                ox.Triple(
+                    named,
+                    n("http://www.w3.org/2000/01/rdf-schema#comment"),
+                    ox.Literal("OWL RL inferences (omit with infer=false)", language="en"),
+                )
+            )
     return [t for t in out if t is not None]
 
 

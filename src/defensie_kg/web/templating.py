@@ -23,7 +23,7 @@ def language(request: Request) -> str:
 
 def local(iri: str) -> str:
     """The server path for an IRI under the project base; other IRIs stay as they are."""
-    return "/" + iri[len(BASE):] if iri.startswith(BASE) else iri
+    return "/" + iri[len(BASE) :] if iri.startswith(BASE) else iri
 
 
 def pick(labels: dict[str, str], lang: str, fallback: str) -> str:
@@ -37,6 +37,11 @@ def pick(labels: dict[str, str], lang: str, fallback: str) -> str:
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     """Render ``template`` with the shared context (language, helpers)."""
     lang = language(request)
-    context.update(request=request, lang=lang, local=local, shorten=shorten,
-                   other_lang="en" if lang == "nl" else "nl")
+    context.update(
+        request=request,
+        lang=lang,
+        local=local,
+        shorten=shorten,
+        other_lang="en" if lang == "nl" else "nl",
+    )
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
