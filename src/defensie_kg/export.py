@@ -8,11 +8,13 @@ N-Triples and N-Quads are sorted, for stable diffs.
 from __future__ import annotations
 
 import gzip
+import json
 from pathlib import Path
+from typing import Any
 
 from defensie_kg import formats, results
 from defensie_kg.formats import Format
-from defensie_kg.namespaces import INFERRED_GRAPH
+from defensie_kg.namespaces import INFERRED_GRAPH, PREFIXES, shorten
 from defensie_kg.store import KnowledgeGraph
 
 NAME = "defensienota-2024"
@@ -28,6 +30,31 @@ def graphs_for(kg: KnowledgeGraph, variant: str) -> list[str]:
     return names if variant == "inferred" else [g for g in names if g != str(INFERRED_GRAPH)]
 
 
+CONTEXT: dict[str, str] = dict(PREFIXES)
+
+
+def _compact(value: Any, key: str | None = None) -> Any:
+    if isinstance(value, list):
+        return [_compact(v, key) for v in value]
+    if isinstance(value, dict):
+        return {(k if k.startswith("@") else shorten(k)): _compact(v, k) for k, v in value.items()}
+    if isinstance(value, str) and key in ("@id", "@type"):
+        return shorten(value)
+    return value
+
+
+def with_context(expanded: bytes) -> bytes:
+    """Expanded JSON-LD (pyoxigraph's) as ``{"@context": …, "@graph": …}`` with CURIEs.
+
+    The context holds prefix definitions only (published at ``/context.jsonld``),
+    and ``shorten`` only makes CURIEs whose prefix is in it, so expanding the
+    result gives back the same triples.
+    """
+    nodes = json.loads(expanded or b"[]")
+    document = {"@context": CONTEXT, "@graph": _compact(nodes)}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
 def dump(kg: KnowledgeGraph, fmt: Format, variant: str) -> bytes:
     """The dataset (``variant``) serialised as ``fmt``; triples formats merge the graphs."""
     quads = list(kg.quads(graphs_for(kg, variant)))
@@ -36,6 +63,8 @@ def dump(kg: KnowledgeGraph, fmt: Format, variant: str) -> bytes:
         body = results.triples(fmt, unique)
     else:
         body = results.triples(fmt, sorted(quads, key=str))
+    if fmt.name == "jsonld":
+        body = with_context(body)
     if fmt.name in ("ntriples", "nquads"):
         lines = sorted(set(body.decode("utf-8").splitlines()))
         body = ("\n".join(lines) + "\n").encode("utf-8")

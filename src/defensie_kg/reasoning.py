@@ -16,8 +16,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Literal as Choice
 
-import reasonable
-from owlrl import OWLRL_Semantics
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
@@ -83,6 +81,8 @@ def normalise(triple: Triple) -> Triple:
 
 
 def _owlrl(base: set[Triple]) -> set[Triple]:
+    from owlrl import OWLRL_Semantics  # the slow reference: imported only when asked for
+
     working = _graph(base)
     closure = OWLRL_Semantics(working, False, False, rdfs=False)
     closure.closure()
@@ -93,20 +93,70 @@ def _owlrl(base: set[Triple]) -> set[Triple]:
 
 
 def _fast(base: set[Triple]) -> set[Triple]:
+    import reasonable  # Rust extension; imported on first use to keep start-up light
+
+    schema = _Schema(base)
     current = set(base)
     while True:
         reasoner = reasonable.PyReasoner()
         reasoner.from_graph(list(current))
         current |= {normalise(t) for t in reasoner.reason()}
-        graph = _graph(current)
-        extra = (_chains(graph) | _schema(graph)) - current
+        index = _by_predicate(current)
+        extra = (schema.chains(index) | schema.domains_and_ranges(index)) - current
         if not extra:
             break
         current |= extra
-    problems = _clashes(graph)
+    problems = _clashes(index)
     if problems:
         raise Inconsistent(problems)
     return current
+
+
+class _Schema:
+    """The property chains declared in the input (they never change while reasoning)."""
+
+    def __init__(self, triples: set[Triple]) -> None:
+        graph = _graph(t for t in triples if not isinstance(t[0], Literal))
+        self.chain_axioms = [
+            (prop, list(Collection(graph, head)))
+            for prop, head in graph.subject_objects(OWL.propertyChainAxiom)
+        ]
+
+    def chains(self, index: dict[Node, set[tuple[Node, Node]]]) -> set[Triple]:
+        """prp-spo2: a property chain p1 ∘ … ∘ pn implies its super-property."""
+        found: set[Triple] = set()
+        for prop, chain in self.chain_axioms:
+            pairs = set(index.get(chain[0], ()))
+            for link in chain[1:]:
+                successors: dict[Node, set[Node]] = defaultdict(set)
+                for a, b in index.get(link, ()):
+                    successors[a].add(b)
+                pairs = {(x, z) for x, y in pairs for z in successors.get(y, ())}
+            found |= {(x, prop, z) for x, z in pairs}
+        return found
+
+    @staticmethod
+    def domains_and_ranges(index: dict[Node, set[tuple[Node, Node]]]) -> set[Triple]:
+        """scm-dom1/2, scm-rng1/2: domains and ranges along class and property hierarchies."""
+        supers: dict[Node, set[Node]] = defaultdict(set)
+        for cls, sup in index.get(RDFS.subClassOf, ()):
+            supers[cls].add(sup)
+        subs: dict[Node, set[Node]] = defaultdict(set)
+        for sub, prop in index.get(RDFS.subPropertyOf, ()):
+            subs[prop].add(sub)
+        found: set[Triple] = set()
+        for relation in (RDFS.domain, RDFS.range):
+            for prop, cls in index.get(relation, ()):
+                found |= {(prop, relation, sup) for sup in supers.get(cls, ())}
+                found |= {(sub, relation, cls) for sub in subs.get(prop, ())}
+        return found
+
+
+def _by_predicate(triples: Iterable[Triple]) -> dict[Node, set[tuple[Node, Node]]]:
+    index: dict[Node, set[tuple[Node, Node]]] = defaultdict(set)
+    for s, p, o in triples:
+        index[p].add((s, o))
+    return index
 
 
 def _graph(triples: Iterable[Triple]) -> Graph:
@@ -116,39 +166,18 @@ def _graph(triples: Iterable[Triple]) -> Graph:
     return graph
 
 
-def _chains(graph: Graph) -> set[Triple]:
-    """prp-spo2: a property chain p1 ∘ … ∘ pn implies its super-property."""
-    found: set[Triple] = set()
-    for prop, head in graph.subject_objects(OWL.propertyChainAxiom):
-        chain = list(Collection(graph, head))
-        pairs = set(graph.subject_objects(chain[0]))
-        for link in chain[1:]:
-            successors: dict[Node, set[Node]] = defaultdict(set)
-            for a, b in graph.subject_objects(link):
-                successors[a].add(b)
-            pairs = {(x, z) for x, y in pairs for z in successors.get(y, ())}
-        found |= {(x, prop, z) for x, z in pairs}
-    return found
-
-
-def _schema(graph: Graph) -> set[Triple]:
-    """scm-dom1/2 and scm-rng1/2: domains and ranges along the class and property hierarchy."""
-    found: set[Triple] = set()
-    for relation in (RDFS.domain, RDFS.range):
-        for prop, cls in graph.subject_objects(relation):
-            found |= {(prop, relation, sup) for sup in graph.objects(cls, RDFS.subClassOf)}
-            found |= {(sub, relation, cls) for sub in graph.subjects(RDFS.subPropertyOf, prop)}
-    return found
-
-
-def _clashes(graph: Graph) -> list[str]:
-    """cax-dw, cls-nothing2 and eq-diff1 of OWL RL."""
-    problems = _nothing_members(graph)
-    for c1, c2 in graph.subject_objects(OWL.disjointWith):
-        both = set(graph.subjects(RDF.type, c1)) & set(graph.subjects(RDF.type, c2))
+def _clashes(index: dict[Node, set[tuple[Node, Node]]]) -> list[str]:
+    """cls-nothing2, cax-dw and eq-diff1 of OWL RL."""
+    members: dict[Node, set[Node]] = defaultdict(set)
+    for x, cls in index.get(RDF.type, ()):
+        members[cls].add(x)
+    problems = [f"{x} is inferred to be owl:Nothing" for x in sorted(members.get(OWL.Nothing, ()))]
+    for c1, c2 in index.get(OWL.disjointWith, ()):
+        both = members.get(c1, set()) & members.get(c2, set())
         problems += [f"{x} is both {c1} and {c2}, which are disjoint" for x in sorted(both)]
-    for a, b in graph.subject_objects(OWL.differentFrom):
-        if a == b or (a, OWL.sameAs, b) in graph:
+    same = index.get(OWL.sameAs, set())
+    for a, b in index.get(OWL.differentFrom, ()):
+        if a == b or (a, b) in same:
             problems.append(f"{a} is said to be both the same as and different from {b}")
     return problems
 

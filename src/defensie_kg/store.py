@@ -127,6 +127,14 @@ class KnowledgeGraph:
             is not None
         )
 
+    def first_value(self, iri: str, predicate: str) -> str | None:
+        """The lexical value of one ``predicate`` of ``iri``, if any."""
+        for quad in self._store.quads_for_pattern(
+            ox.NamedNode(iri), ox.NamedNode(predicate), None, None
+        ):
+            return str(quad.object.value)  # type: ignore[union-attr]
+        return None
+
     def labels(self, iris: set[str]) -> dict[str, dict[str, str]]:
         """``{iri: {lang: label}}`` from rdfs:label (skos:notation as a fallback)."""
         out: dict[str, dict[str, str]] = {}

@@ -10,7 +10,7 @@ from html import escape
 
 import pyoxigraph as ox
 
-from defensie_kg.namespaces import DN, INFERRED_GRAPH, shorten
+from defensie_kg.namespaces import BASE, DN, INFERRED_GRAPH, shorten
 from defensie_kg.store import KnowledgeGraph
 from defensie_kg.web.templating import local, pick
 
@@ -19,6 +19,7 @@ RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 DESCRIPTION = "http://purl.org/dc/terms/description"
 DEFINITION = "http://www.w3.org/2004/02/skos/core#definition"
 SOURCE = DN.sourceSection
+SECTION_BASE = BASE + "id/section/"
 _LANG_TEXT = {RDFS_LABEL, DESCRIPTION, DEFINITION}
 
 
@@ -67,7 +68,7 @@ class Description:
 def describe(kg: KnowledgeGraph, iri: str, lang: str) -> Description:
     """The page model of ``iri`` in language ``lang``."""
     out_quads, in_quads = kg.outgoing(iri), kg.incoming(iri)
-    names = kg.labels(_iris(out_quads, in_quads) | {iri})
+    names = _with_section_numbers(kg, kg.labels(_iris(out_quads, in_quads) | {iri}))
     label = pick(names.get(iri, {}), lang, shorten(iri))
     outgoing = _groups(out_quads, names, lang, incoming=False)
     incoming = _groups(in_quads, names, lang, incoming=True)
@@ -79,6 +80,18 @@ def describe(kg: KnowledgeGraph, iri: str, lang: str) -> Description:
     return Description(
         iri, label, types, text, ordered, incoming, sources, diagram(iri, label, ordered, incoming)
     )
+
+
+def _with_section_numbers(
+    kg: KnowledgeGraph, names: dict[str, dict[str, str]]
+) -> dict[str, dict[str, str]]:
+    """Section labels prefixed with their number ("4.2 Land"), as readers cite them."""
+    for iri, labels in names.items():
+        if iri.startswith(SECTION_BASE):
+            number = kg.first_value(iri, DN.sectionNumber)
+            if number:
+                names[iri] = {lang: f"{number} {text}" for lang, text in labels.items()}
+    return names
 
 
 def _iris(*quad_lists: list[ox.Quad]) -> set[str]:
