@@ -1,8 +1,8 @@
-"""The ``defensie-kg`` command: validate, build, query, queries, serve, export.
+"""The ``defensie-kg`` command: validate, build, query, queries, serve, load, export.
 
 Exit codes (documented in the README): 0 success; 1 the data has SHACL
 violations; 2 unusable input (a Turtle syntax error, a missing file, an
-inconsistency, a bad query or parameter). Errors print one line, never a
+inconsistency, a bad query or parameter, an unreachable store). Errors print one line, never a
 traceback.
 """
 
@@ -151,19 +151,54 @@ def queries(ctx: click.Context, as_json: bool) -> None:
 @click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
 @click.option("--store", "store_url", default=None,
               help="Serve from this remote SPARQL endpoint instead of the embedded store.")
+@click.option("--reload", "reload", is_flag=True, default=None,
+              help="Rebuild and swap in the graph when ontology/ or data/ change (SIGHUP "
+                   "does the same); a failed rebuild keeps the last good one.")
 @click.pass_context
 @_errors_to_exit_codes
-def serve(ctx: click.Context, host: str | None, port: int | None, store_url: str | None) -> None:
+def serve(ctx: click.Context, host: str | None, port: int | None, store_url: str | None,
+          reload: bool | None) -> None:
     """Build (or load the cached build) and serve the SPARQL endpoint and pages."""
     import uvicorn
 
+    from defensie_kg.web import middleware, reloading
     from defensie_kg.web.app import create_app
 
-    settings = _settings(ctx).with_overrides(host=host, port=port, store_url=store_url)
+    settings = _settings(ctx).with_overrides(host=host, port=port, store_url=store_url,
+                                             reload=reload or None)
     _checked_build(settings)  # fail here, with an exit code, rather than inside uvicorn
     click.echo(f"Serving on http://{settings.host}:{settings.port}/ (Ctrl+C to stop)", err=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="info", timeout_graceful_shutdown=10)
+    app = create_app(settings)
+    reloading.install_signal_handlers(app)  # SIGHUP: reload; SIGTERM: drain, then exit 0
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
+                timeout_graceful_shutdown=10, access_log=False,  # ours logs no query text
+                log_config=middleware.log_config())
+
+
+@cli.command()
+@click.option("--store", "store_url", default=None,
+              help="SPARQL query endpoint of the store to fill (default: the store_url setting).")
+@click.option("--gsp", "gsp_url", default=None,
+              help="Its Graph Store Protocol endpoint, if not the query URL (Oxigraph: /store).")
+@click.pass_context
+@_errors_to_exit_codes
+def load(ctx: click.Context, store_url: str | None, gsp_url: str | None) -> None:
+    """Put the built dataset into a remote SPARQL store, one named graph at a time."""
+    from defensie_kg.remote import RemoteStore
+
+    settings = _settings(ctx).with_overrides(store_url=store_url)
+    if not settings.store_url:
+        raise click.UsageError("give the store's SPARQL endpoint with --store URL")
+    store = RemoteStore(settings.store_url, settings.query_timeout, gsp_url=gsp_url)
+    try:
+        store.ping()  # unreachable: say so now, not after the build
+        result = _checked_build(settings)
+        sizes = store.load(result.dataset)
+    finally:
+        store.close()
+    click.echo(f"{result.dataset} -> {store.public_url}")
+    for graph, size in sorted(sizes.items()):
+        click.echo(f"  {size:7d}  {graph}")
 
 
 @cli.command()

@@ -153,7 +153,7 @@ class KnowledgeGraph:
         """Run a query and serialise its result; raise a :class:`QueryError` for bad input."""
         guards.check(request.text, request.service_allowlist)
         answer = self._run(request)
-        return _serialise(request, answer, deadline)
+        return serialise(request, answer, deadline)
 
     def _run(self, request: QueryRequest) -> object:
         options: dict[str, object] = {}
@@ -198,7 +198,8 @@ def parse_term(text: str) -> ox.NamedNode | ox.Literal | ox.BlankNode:
     return quad.object
 
 
-def _serialise(request: QueryRequest, answer: object, deadline: float | None) -> QueryResult:
+def serialise(request: QueryRequest, answer: object, deadline: float | None) -> QueryResult:
+    """Serialise an engine answer (boolean, solutions or triples) as the request asks."""
     if isinstance(answer, ox.QueryBoolean):
         fmt = _pick(request, formats.RESULT_FORMATS)
         return QueryResult(results.boolean(fmt, bool(answer)), fmt, "ASK", 1)

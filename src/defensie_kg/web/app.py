@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from defensie_kg import __version__, formats, named_queries
-from defensie_kg.build import build
+from defensie_kg.build import Build, build
 from defensie_kg.engine import QueryPool
 from defensie_kg.errors import KGError, NotAcceptable, NotValid
 from defensie_kg.settings import Settings
@@ -37,7 +37,7 @@ from defensie_kg.web import (
     visuals,
 )
 from defensie_kg.web.reloading import Reloader
-from defensie_kg.web.state import AppState
+from defensie_kg.web.state import AppState, Executor
 
 log = logging.getLogger("defensie_kg")
 STATIC = Path(__file__).parent / "static"
@@ -51,9 +51,29 @@ def load_state(settings: Settings) -> AppState:
             raise NotValid("the data does not conform to the shapes; run `defensie-kg validate`")
         log.warning("serving data with %d SHACL violations", len(result.report.violations))
     graph = KnowledgeGraph.from_nquads(result.dataset)
-    executor = QueryPool(result.dataset, settings.query_workers, settings.query_timeout)
+    executor, sizes = _executor(settings, result, graph)
     catalogue = named_queries.load_all(settings.root / "queries")
-    return AppState(settings, result, graph, executor, catalogue, graph.graph_sizes())
+    return AppState(settings, result, graph, executor, catalogue, sizes)
+
+
+def _executor(settings: Settings, result: Build,
+              graph: KnowledgeGraph) -> tuple[Executor, dict[str, int]]:
+    """The worker pool over the build, or the store at ``store_url``; with the graph sizes."""
+    if not settings.store_url:
+        pool = QueryPool(result.dataset, settings.query_workers, settings.query_timeout)
+        return pool, graph.graph_sizes()
+    from defensie_kg.remote import RemoteStore  # needs httpx, only when serving a remote store
+
+    store = RemoteStore(settings.store_url, settings.query_timeout, graphs=graph.graph_names)
+    try:
+        sizes = store.graph_sizes()
+    except KGError as exc:  # serve anyway: /sparql answers 503 until the store is back
+        log.warning("%s", exc)
+        return store, graph.graph_sizes()
+    if sizes != graph.graph_sizes():
+        log.warning("the store at %s does not hold this build; run `defensie-kg load --store "
+                    "%s`", store.public_url, store.public_url)
+    return store, sizes
 
 
 def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
