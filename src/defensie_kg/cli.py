@@ -152,8 +152,8 @@ def queries(ctx: click.Context, as_json: bool) -> None:
 @click.option("--store", "store_url", default=None,
               help="Serve from this remote SPARQL endpoint instead of the embedded store.")
 @click.option("--reload", "reload", is_flag=True, default=None,
-              help="Rebuild and swap in the graph when ontology/ or data/ change (SIGHUP "
-                   "does the same); a failed rebuild keeps the last good one.")
+              help="Rebuild and swap in the graph when ontology/, data/ or queries/ change "
+                   "(SIGHUP does the same); a failed rebuild keeps the last good one.")
 @click.pass_context
 @_errors_to_exit_codes
 def serve(ctx: click.Context, host: str | None, port: int | None, store_url: str | None,

@@ -51,6 +51,10 @@ class Settings:
     store_url: str = _setting(
         "", "SPARQL endpoint of a remote store to serve from instead of the embedded one."
     )
+    reload: bool = _setting(
+        False, "Rebuild and swap in the graph when ontology/, data/ or queries/ change while "
+        "serving (SIGHUP does the same); a failed rebuild keeps the last good one."
+    )
 
     @property
     def cache_path(self) -> Path:

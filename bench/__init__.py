@@ -1,0 +1,1 @@
+"""Benchmark suite of the Defensienota knowledge graph: ``python -m bench`` (see README.md)."""
