@@ -42,6 +42,7 @@ fmt: setup
 	$(BIN)/ruff check --fix src tests bench
 
 bench: setup
+	$(BIN)/python -m pip install --disable-pip-version-check -q -r bench/requirements.txt
 	$(BIN)/python -m bench
 
 export: setup

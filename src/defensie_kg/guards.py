@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from defensie_kg.errors import QueryRefused, UpdateRefused
+from defensie_kg.errors import QueryRefused, QuerySyntaxError, UpdateRefused
 from defensie_kg.sparql_text import OPAQUE, first_keyword, scrub
 
 _UPDATE_WORDS = {
@@ -35,8 +35,29 @@ def is_update(text: str) -> bool:
     return first_keyword(text) in _UPDATE_WORDS
 
 
+MAX_NESTING = 200
+_BRACKETS = re.compile(r"[{}()\[\]]")
+
+
+def nesting_depth(text: str) -> int:
+    """The deepest nesting of ``{``/``(``/``[`` outside strings, IRIs and comments."""
+    depth = deepest = 0
+    for char in _BRACKETS.findall(scrub(text)):
+        if char in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "})]":
+            depth -= 1
+    return deepest
+
+
 def check(text: str, service_allowlist: tuple[str, ...] = ()) -> None:
-    """Refuse updates and, unless allow-listed, federated SERVICE calls."""
+    """Refuse updates, absurdly nested queries and, unless allow-listed, SERVICE calls."""
+    if nesting_depth(text) > MAX_NESTING:
+        # The engine's recursive parser would overflow its stack on such input.
+        raise QuerySyntaxError(
+            f"The query nests groups or expressions more than {MAX_NESTING} levels deep."
+        )
     if is_update(text):
         raise UpdateRefused(
             "SPARQL Update is not supported: this endpoint is read-only. "

@@ -153,7 +153,12 @@ class KnowledgeGraph:
         """Run a query and serialise its result; raise a :class:`QueryError` for bad input."""
         guards.check(request.text, request.service_allowlist)
         answer = self._run(request)
-        return serialise(request, answer, deadline)
+        try:
+            return serialise(request, answer, deadline)
+        finally:
+            # Engine results may only be freed by the thread that made them; an exception's
+            # traceback would otherwise keep this one alive into another thread.
+            del answer
 
     def _run(self, request: QueryRequest) -> object:
         options: dict[str, object] = {}

@@ -6,6 +6,7 @@ so every protocol rule is testable without a server.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
@@ -51,9 +52,8 @@ def _decode(raw: bytes, where: str) -> str:
     text = raw.replace(b"+", b" ")
     if b"%" in text:
         # A '%' not followed by two hex digits is malformed; unquote would keep it silently.
-        for index in range(len(text)):
-            if text[index : index + 1] == b"%" and not _is_hex(text[index + 1 : index + 3]):
-                raise QueryError(f"Malformed percent-encoding in the {where}.")
+        if _BAD_ESCAPE.search(text):
+            raise QueryError(f"Malformed percent-encoding in the {where}.")
         text = unquote_to_bytes(text)
     try:
         return text.decode("utf-8")
@@ -61,8 +61,7 @@ def _decode(raw: bytes, where: str) -> str:
         raise QueryError(f"The {where} is not valid UTF-8.") from None
 
 
-def _is_hex(pair: bytes) -> bool:
-    return len(pair) == 2 and all(chr(c) in "0123456789abcdefABCDEF" for c in pair)
+_BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
 
 
 def to_request(
