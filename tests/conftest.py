@@ -7,8 +7,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -89,12 +91,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def live_server(mini_settings: Settings) -> Iterator[str]:
-    """A real uvicorn process on a free loopback port, serving the mini project."""
+@contextmanager
+def served(root: Path, env: dict[str, str], log: Path, startup: float = 60) -> Iterator[str]:
+    """Run `defensie-kg serve` for ``root`` on a free loopback port; yield its URL."""
     port = free_port()
-    env = {"DKG_QUERY_TIMEOUT": "2", "DKG_QUERY_WORKERS": "2", "PATH": "/usr/bin:/bin"}
-    log = mini_settings.root / "server.log"
     with log.open("wb") as stderr:
         process = subprocess.Popen(
             [
@@ -102,26 +102,65 @@ def live_server(mini_settings: Settings) -> Iterator[str]:
                 "-m",
                 "defensie_kg",
                 "--root",
-                str(mini_settings.root),
+                str(root),
                 "serve",
                 "--port",
                 str(port),
             ],
-            env=env,
+            env={"PATH": "/usr/bin:/bin", **env},
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, process, log)
+        _wait_until_up(url, process, log, startup)
         yield url
     finally:
         process.terminate()
         process.wait(timeout=15)
 
 
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
+@pytest.fixture(scope="session")
+def live_server(mini_settings: Settings) -> Iterator[str]:
+    """A real uvicorn process on a free loopback port, serving the mini project."""
+    env = {"DKG_QUERY_TIMEOUT": "2", "DKG_QUERY_WORKERS": "2"}
+    with served(mini_settings.root, env, mini_settings.root / "server.log") as url:
+        yield url
+
+
+@pytest.fixture()
+def listener() -> Iterator[tuple[int, list[object]]]:
+    """A loopback TCP listener that records every connection made to it."""
+    port = free_port()
+    seen: list[object] = []
+    server = socket.socket()
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind(("127.0.0.1", port))
+    server.listen()
+    server.settimeout(0.1)
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, addr = server.accept()
+            except OSError:
+                continue
+            seen.append(addr)
+            conn.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield port, seen
+    stop.set()
+    thread.join()
+    server.close()
+
+
+def _wait_until_up(
+    url: str, process: subprocess.Popen[bytes], log: Path, startup: float = 60
+) -> None:
+    deadline = time.monotonic() + startup
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
@@ -130,4 +169,4 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
                 return
         except httpx.HTTPError:
             time.sleep(0.2)
-    raise RuntimeError("server did not start within 60 s")
+    raise RuntimeError(f"server did not start within {startup:g} s")

@@ -17,18 +17,14 @@ import csv
 import io
 import os
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import httpx
 import pytest
 
-from conftest import ROOT, free_port
+from conftest import ROOT, served
 from defensie_kg.build import Build
 from defensie_kg.settings import Settings
 
@@ -86,48 +82,11 @@ def live_real_server(
 ) -> Iterator[str]:
     """A uvicorn process on a free loopback port serving the real project (its build is
     already in the session's cache, so it starts by loading it)."""
-    port = free_port()
-    env = {
-        "DKG_QUERY_TIMEOUT": "10",
-        "DKG_QUERY_WORKERS": "2",
-        "PATH": "/usr/bin:/bin",
-        "DKG_CACHE_DIR": str(settings.cache_path),
-    }
+    env = {"DKG_QUERY_TIMEOUT": "10", "DKG_QUERY_WORKERS": "2",
+           "DKG_CACHE_DIR": str(settings.cache_path)}
     log = tmp_path_factory.mktemp("real-server") / "server.log"
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "defensie_kg",
-                "--root",
-                str(ROOT),
-                "serve",
-                "--port",
-                str(port),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/sparql?query=ASK%7B%7D", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start within 120 s")
-            time.sleep(0.2)
+    with served(ROOT, env, log, startup=120) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
 
 
 class Watched:

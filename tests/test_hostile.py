@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import re
 import socket
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -20,8 +18,6 @@ import anyio
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-
-from conftest import free_port
 
 LEAK = re.compile(
     r"Traceback|File \"|/work/|/usr/|/tmp/|site-packages|\.py\"|\.py'|"
@@ -236,35 +232,6 @@ def test_huge_numbers(client: TestClient, query: str, ok: bool) -> None:
 
 
 # --- updates, federation, remote and local datasets --------------------------------------------
-
-
-@pytest.fixture()
-def listener() -> Iterator[tuple[int, list[object]]]:
-    """A loopback TCP listener that records every connection made to it."""
-    port = free_port()
-    seen: list[object] = []
-    server = socket.socket()
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", port))
-    server.listen()
-    server.settimeout(0.1)
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, addr = server.accept()
-            except OSError:
-                continue
-            seen.append(addr)
-            conn.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield port, seen
-    stop.set()
-    thread.join()
-    server.close()
 
 
 OPERATIONS = {

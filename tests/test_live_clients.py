@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import httpx
 import pytest
 from rdflib import Graph
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, SPARQLWrapper
-
-from conftest import free_port
 
 MEASURE = "https://w3id.org/defensienota-2024/id/measure/test-measure"
 LABELS = (
@@ -94,35 +90,6 @@ def test_time_limit_stops_pathological_query_while_others_are_served(live_server
         assert after.status_code == 200
         labels = [b["label"]["value"] for b in after.json()["results"]["bindings"]]
         assert labels == ["Test measure", "Testmaatregel"]
-
-
-@pytest.fixture()
-def listener() -> Iterator[tuple[int, list[object]]]:
-    """A loopback TCP listener that records every connection made to it."""
-    port = free_port()
-    seen: list[object] = []
-    server = socket.socket()
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", port))
-    server.listen()
-    server.settimeout(0.2)
-    stop = threading.Event()
-
-    def accept() -> None:
-        while not stop.is_set():
-            try:
-                conn, addr = server.accept()
-            except OSError:
-                continue
-            seen.append(addr)
-            conn.close()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield port, seen
-    stop.set()
-    thread.join()
-    server.close()
 
 
 @pytest.mark.parametrize(
