@@ -20,7 +20,14 @@ from starlette.exceptions import HTTPException
 
 from defensie_kg import formats, results
 from defensie_kg.formats import Format
-from defensie_kg.namespaces import BASE, DN, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES
+from defensie_kg.namespaces import (
+    BASE,
+    DN,
+    ONTOLOGY_GRAPH,
+    ONTOLOGY_IRI,
+    PREFIXES,
+    data_graph,
+)
 from defensie_kg.store import QueryRequest
 from defensie_kg.web import describe as model
 from defensie_kg.web.deps import get_state
@@ -269,13 +276,18 @@ def _home_context(state: AppState, lang: str) -> dict[str, object]:
         + """SELECT ?class (COUNT(DISTINCT ?x) AS ?n) WHERE {
         ?x a ?class FILTER(STRSTARTS(STR(?class), STR(dn:))) } GROUP BY ?class ORDER BY DESC(?n)""",
     )
-    chapters = _select(
+    # Direct parts only: dn:partOf is transitive, so read the asserted document graph.
+    parts = _select(
         state,
         prefix
-        + """SELECT ?s ?order WHERE {
-        ?s a dn:DocumentPart ; dn:partOf document:defensienota-2024 ;
-           dn:order ?order } ORDER BY ?order""",
+        + f"""SELECT ?s ?parent ?order WHERE {{ GRAPH <{data_graph("document")}> {{
+        ?s dn:partOf ?parent ; dn:order ?order }} }} ORDER BY ?order""",
     )
+    top = str(BASE) + "id/document/defensienota-2024"
+    chapters = [p for p in parts if p["parent"] == top]
+    children: dict[str, list[dict[str, str]]] = {}
+    for part in _with_labels(state, [p for p in parts if p["parent"] != top], "s", lang):
+        children.setdefault(part["parent"], []).append(part)
     targets = _select(state, prefix + """SELECT DISTINCT ?s WHERE { ?s a dn:NatoRequirement }""")
     orgs = _select(
         state,
@@ -291,6 +303,7 @@ def _home_context(state: AppState, lang: str) -> dict[str, object]:
         "graphs": len(state.graph_sizes),
         "classes": _with_labels(state, counts, "s", lang),
         "chapters": _with_labels(state, chapters, "s", lang),
+        "sections": children,
         "targets": sorted(_with_labels(state, targets, "s", lang), key=lambda r: r["label"]),
         "organisations": sorted(_with_labels(state, orgs, "s", lang), key=lambda r: r["label"])[
             :60
