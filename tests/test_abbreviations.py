@@ -15,7 +15,8 @@ from defensie_kg.web.state import AppState
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN: list[dict[str, str]] = json.loads(
-    (ROOT / "tests" / "golden" / "abbreviations.json").read_text(encoding="utf-8"))
+    (ROOT / "tests" / "golden" / "abbreviations.json").read_text(encoding="utf-8")
+)
 ID = "https://w3id.org/defensienota-2024/id/"
 PREFIXES = """PREFIX dn: <https://w3id.org/defensienota-2024/def/>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -47,8 +48,11 @@ def _words(text: str) -> list[str]:
 
 @pytest.fixture(scope="module")
 def expansions(state: AppState) -> dict[str, list[str]]:
-    rows = _select(state, """SELECT ?notation ?expansion WHERE {
-        ?a a dn:Abbreviation ; skos:notation ?notation ; dn:expansion ?expansion }""")
+    rows = _select(
+        state,
+        """SELECT ?notation ?expansion WHERE {
+        ?a a dn:Abbreviation ; skos:notation ?notation ; dn:expansion ?expansion }""",
+    )
     found: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         found[row["notation"]].append(row["expansion"])
@@ -63,13 +67,15 @@ def test_golden_list_is_well_formed() -> None:
 
 
 def test_the_graph_holds_exactly_the_abbreviations_of_the_list(
-        expansions: dict[str, list[str]]) -> None:
+    expansions: dict[str, list[str]],
+) -> None:
     assert set(expansions) == {entry["notation"] for entry in GOLDEN}
 
 
 @pytest.mark.parametrize("entry", GOLDEN, ids=[e["notation"] for e in GOLDEN])
-def test_every_notation_resolves_to_its_expansion(expansions: dict[str, list[str]],
-                                                  entry: dict[str, str]) -> None:
+def test_every_notation_resolves_to_its_expansion(
+    expansions: dict[str, list[str]], entry: dict[str, str]
+) -> None:
     """One literal as in the list, or (where the list gives two languages) one literal per
     language: each a verbatim piece of the list's text, together exactly its words."""
     literals = expansions.get(entry["notation"])
@@ -81,29 +87,39 @@ def test_every_notation_resolves_to_its_expansion(expansions: dict[str, list[str
 
 
 def test_every_abbreviation_is_labelled_and_sourced(state: AppState) -> None:
-    rows = _select(state, """SELECT ?a WHERE {
+    rows = _select(
+        state,
+        """SELECT ?a WHERE {
         ?a a dn:Abbreviation ; skos:notation ?n .
         FILTER NOT EXISTS {
           ?a rdfs:label ?nl , ?en ; dn:sourceSection <https://w3id.org/defensienota-2024/id/section/abbreviations>
-          FILTER(lang(?nl) = "nl" && lang(?en) = "en" && STR(?nl) = ?n && STR(?en) = ?n) } }""")
+          FILTER(lang(?nl) = "nl" && lang(?en) = "en" && STR(?nl) = ?n && STR(?en) = ?n) } }""",
+    )
     assert rows == []
 
 
 @pytest.mark.parametrize(("notation", "resource"), sorted(KEY_LINKS.items()))
 def test_key_abbreviation_is_linked(state: AppState, notation: str, resource: str) -> None:
-    rows = _select(state, f"""SELECT ?target WHERE {{
+    rows = _select(
+        state,
+        f"""SELECT ?target WHERE {{
         ?a a dn:Abbreviation ; skos:notation "{notation}" ; dn:abbreviationOf ?target .
-        ?target dn:hasAbbreviation ?a }}""")
+        ?target dn:hasAbbreviation ?a }}""",
+    )
     assert [r["target"] for r in rows] == [ID + resource]
 
 
 @pytest.mark.parametrize(("notation", "resource"), sorted(KEY_LINKS.items()))
-def test_label_search_finds_the_named_resource(state: AppState, notation: str,
-                                               resource: str) -> None:
+def test_label_search_finds_the_named_resource(
+    state: AppState, notation: str, resource: str
+) -> None:
     """A case-insensitive search over rdfs:label and skos:altLabel, excluding the
     abbreviation resources themselves, reaches the resource the abbreviation names."""
-    rows = _select(state, f"""SELECT DISTINCT ?s WHERE {{
+    rows = _select(
+        state,
+        f"""SELECT DISTINCT ?s WHERE {{
         ?s rdfs:label|skos:altLabel ?l .
         FILTER(LCASE(STR(?l)) = LCASE("{notation.lower()}"))
-        FILTER NOT EXISTS {{ ?s a dn:Abbreviation }} }}""")
+        FILTER NOT EXISTS {{ ?s a dn:Abbreviation }} }}""",
+    )
     assert ID + resource in {r["s"] for r in rows}

@@ -82,8 +82,11 @@ def live_real_server(
 ) -> Iterator[str]:
     """A uvicorn process on a free loopback port serving the real project (its build is
     already in the session's cache, so it starts by loading it)."""
-    env = {"DKG_QUERY_TIMEOUT": "10", "DKG_QUERY_WORKERS": "2",
-           "DKG_CACHE_DIR": str(settings.cache_path)}
+    env = {
+        "DKG_QUERY_TIMEOUT": "10",
+        "DKG_QUERY_WORKERS": "2",
+        "DKG_CACHE_DIR": str(settings.cache_path),
+    }
     log = tmp_path_factory.mktemp("real-server") / "server.log"
     with served(ROOT, env, log, startup=120) as url:
         yield url

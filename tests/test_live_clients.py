@@ -63,14 +63,16 @@ def test_rdflib_sparqlstore(live_server: str) -> None:
 
 
 @pytest.mark.parametrize("shape", list(PATHOLOGICAL_SHAPES))
-def test_time_limit_stops_pathological_query_while_others_are_served(live_server: str,
-                                                                     shape: str) -> None:
+def test_time_limit_stops_pathological_query_while_others_are_served(
+    live_server: str, shape: str
+) -> None:
     outcome: dict[str, object] = {}
 
     def slow() -> None:
         started = time.monotonic()
-        response = httpx.post(f"{live_server}/sparql", data={"query": PATHOLOGICAL_SHAPES[shape]},
-                              timeout=30)
+        response = httpx.post(
+            f"{live_server}/sparql", data={"query": PATHOLOGICAL_SHAPES[shape]}, timeout=30
+        )
         outcome["status"], outcome["seconds"] = response.status_code, time.monotonic() - started
         outcome["text"] = response.text
 

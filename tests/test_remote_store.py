@@ -66,9 +66,18 @@ class Oxigraph:
         self.location.mkdir(parents=True, exist_ok=True)
         with (self.location.parent / f"oxigraph-{self.port}.log").open("wb") as log:
             self.process = subprocess.Popen(
-                [_oxigraph(), "serve", "--location", str(self.location),
-                 "--bind", f"127.0.0.1:{self.port}", *self.extra],
-                stdout=log, stderr=log)
+                [
+                    _oxigraph(),
+                    "serve",
+                    "--location",
+                    str(self.location),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                    *self.extra,
+                ],
+                stdout=log,
+                stderr=log,
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             assert self.process.poll() is None, "oxigraph serve exited; see its log"
@@ -105,8 +114,9 @@ def loaded(server: Oxigraph, real_build: Build) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def remote(server: Oxigraph, loaded: dict[str, int],
-           embedded: KnowledgeGraph) -> Iterator[RemoteStore]:
+def remote(
+    server: Oxigraph, loaded: dict[str, int], embedded: KnowledgeGraph
+) -> Iterator[RemoteStore]:
     store = RemoteStore(server.query_url, 30.0, graphs=embedded.graph_names)
     yield store
     store.close()
@@ -117,8 +127,9 @@ def embedded(real_build: Build) -> KnowledgeGraph:
     return KnowledgeGraph.from_nquads(real_build.dataset)
 
 
-def _both(embedded: KnowledgeGraph, remote: RemoteStore,
-          request: QueryRequest) -> tuple[QueryResult, QueryResult]:
+def _both(
+    embedded: KnowledgeGraph, remote: RemoteStore, request: QueryRequest
+) -> tuple[QueryResult, QueryResult]:
     return embedded.execute(request), remote.execute(request)
 
 
@@ -131,42 +142,56 @@ def _rows(body: bytes) -> Counter[tuple[tuple[str, str], ...]]:
     doc = json.loads(body)
     if "boolean" in doc:
         return Counter({(("boolean", str(doc["boolean"])),): 1})
-    return Counter(tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in b.items()))
-                   for b in doc["results"]["bindings"])
+    return Counter(
+        tuple(sorted((k, json.dumps(v, sort_keys=True)) for k, v in b.items()))
+        for b in doc["results"]["bindings"]
+    )
 
 
 # -- loading ---------------------------------------------------------------------------------
 
 
-def test_load_puts_every_graph_with_the_built_counts(loaded: dict[str, int],
-                                                     embedded: KnowledgeGraph) -> None:
+def test_load_puts_every_graph_with_the_built_counts(
+    loaded: dict[str, int], embedded: KnowledgeGraph
+) -> None:
     assert loaded == embedded.graph_sizes()
     assert str(INFERRED_GRAPH) in loaded and str(ONTOLOGY_GRAPH) in loaded
 
 
-def test_load_replaces_and_prunes_only_our_graphs(server: Oxigraph, loaded: dict[str, int],
-                                                  real_build: Build) -> None:
+def test_load_replaces_and_prunes_only_our_graphs(
+    server: Oxigraph, loaded: dict[str, int], real_build: Build
+) -> None:
     stale, foreign = f"{GRAPH}data/removed-file", "http://example.org/not-ours"
     for name in (stale, foreign, str(ONTOLOGY_GRAPH)):
-        response = httpx.put(server.gsp_url, params={"graph": name}, timeout=10,
-                             content=b"<http://example.org/s> <http://example.org/p> \"x\" .\n",
-                             headers={"Content-Type": "application/n-triples"})
+        response = httpx.put(
+            server.gsp_url,
+            params={"graph": name},
+            timeout=10,
+            content=b'<http://example.org/s> <http://example.org/p> "x" .\n',
+            headers={"Content-Type": "application/n-triples"},
+        )
         assert response.is_success
     store = RemoteStore(server.query_url, 30.0, gsp_url=server.gsp_url)
     try:
         assert store.load(real_build.dataset) == loaded  # the ontology graph is whole again
     finally:
         store.close()
-    names = {b["g"]["value"] for b in httpx.post(
-        server.query_url, data={"query": "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }"},
-        headers={"Accept": "application/sparql-results+json"}, timeout=10,
-    ).json()["results"]["bindings"]}
+    names = {
+        b["g"]["value"]
+        for b in httpx.post(
+            server.query_url,
+            data={"query": "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }"},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=10,
+        ).json()["results"]["bindings"]
+    }
     assert stale not in names
     assert foreign in names  # a graph outside graph/ is someone else's: left alone
 
 
-def test_graph_sizes_and_names_are_read_from_the_store(server: Oxigraph,
-                                                       loaded: dict[str, int]) -> None:
+def test_graph_sizes_and_names_are_read_from_the_store(
+    server: Oxigraph, loaded: dict[str, int]
+) -> None:
     store = RemoteStore(server.query_url, 30.0)  # no graph list: found in the store
     try:
         assert store.graph_sizes() == loaded
@@ -180,7 +205,8 @@ def test_graph_sizes_and_names_are_read_from_the_store(server: Oxigraph,
 
 @pytest.mark.parametrize("query", CATALOGUE.values(), ids=lambda q: q.name)
 def test_named_query_through_remote_matches_embedded_and_golden(
-        query: named_queries.NamedQuery, embedded: KnowledgeGraph, remote: RemoteStore) -> None:
+    query: named_queries.NamedQuery, embedded: KnowledgeGraph, remote: RemoteStore
+) -> None:
     golden = _golden(query.name)
     params = golden.get("params", {})
     as_csv = named_queries.request(query, params, format="csv", max_rows=100000)
@@ -190,23 +216,32 @@ def test_named_query_through_remote_matches_embedded_and_golden(
     # Every named query orders its rows, so the answer is the same to the byte.
     assert remote_csv.body == local_csv.body
     assert (remote_csv.rows, remote_csv.truncated, remote_csv.variables, remote_csv.format) == (
-        local_csv.rows, local_csv.truncated, local_csv.variables, local_csv.format)
+        local_csv.rows,
+        local_csv.truncated,
+        local_csv.variables,
+        local_csv.format,
+    )
     assert _rows(remote_json.body) == _rows(local_json.body)  # datatypes and languages too
     if "boolean" in golden:
         assert json.loads(remote_json.body)["boolean"] is golden["boolean"]
     elif golden:
         columns = {k for row in golden["rows"] for k in row} or set(remote_json.variables)
         names = sorted(columns)
-        got = Counter(tuple((n, b[n]["value"] if n in b else None) for n in names)
-                      for b in json.loads(remote_json.body)["results"]["bindings"])
+        got = Counter(
+            tuple((n, b[n]["value"] if n in b else None) for n in names)
+            for b in json.loads(remote_json.body)["results"]["bindings"]
+        )
         assert got == Counter(tuple((n, row.get(n)) for n in names) for row in golden["rows"])
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
-def test_every_result_format_and_the_row_cap_are_identical(fmt: str, embedded: KnowledgeGraph,
-                                                           remote: RemoteStore) -> None:
-    text = ("SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } "
-            "ORDER BY ?s ?label")
+def test_every_result_format_and_the_row_cap_are_identical(
+    fmt: str, embedded: KnowledgeGraph, remote: RemoteStore
+) -> None:
+    text = (
+        "SELECT ?s ?label WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?label } "
+        "ORDER BY ?s ?label"
+    )
     local, there = _both(embedded, remote, QueryRequest(text, format=fmt, max_rows=7))
     assert there.truncated and there.rows == 7
     assert there.body == local.body
@@ -214,11 +249,14 @@ def test_every_result_format_and_the_row_cap_are_identical(fmt: str, embedded: K
 
 
 @pytest.mark.parametrize("fmt", ["turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads"])
-def test_construct_in_every_graph_format(fmt: str, embedded: KnowledgeGraph,
-                                         remote: RemoteStore) -> None:
-    text = ("CONSTRUCT { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } WHERE { "
-            "?s a <https://w3id.org/defensienota-2024/def/Country> ; "
-            "<http://www.w3.org/2000/01/rdf-schema#label> ?l }")
+def test_construct_in_every_graph_format(
+    fmt: str, embedded: KnowledgeGraph, remote: RemoteStore
+) -> None:
+    text = (
+        "CONSTRUCT { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } WHERE { "
+        "?s a <https://w3id.org/defensienota-2024/def/Country> ; "
+        "<http://www.w3.org/2000/01/rdf-schema#label> ?l }"
+    )
     local, there = _both(embedded, remote, QueryRequest(text, format=fmt))
     assert there.form == "CONSTRUCT" and there.format == local.format
     assert there.rows == local.rows > 0
@@ -230,15 +268,17 @@ def _quads(body: bytes, fmt: str) -> set[ox.Quad]:
 
 
 def test_ask_and_the_accept_header(embedded: KnowledgeGraph, remote: RemoteStore) -> None:
-    request = QueryRequest("ASK { ?s a <https://w3id.org/defensienota-2024/def/Country> }",
-                           accept="text/csv;q=0.5, application/sparql-results+xml")
+    request = QueryRequest(
+        "ASK { ?s a <https://w3id.org/defensienota-2024/def/Country> }",
+        accept="text/csv;q=0.5, application/sparql-results+xml",
+    )
     local, there = _both(embedded, remote, request)
     assert there.body == local.body and there.format.name == "xml" and there.form == "ASK"
 
 
-def test_infer_false_sees_the_asserted_graphs_only(embedded: KnowledgeGraph,
-                                                   remote: RemoteStore,
-                                                   loaded: dict[str, int]) -> None:
+def test_infer_false_sees_the_asserted_graphs_only(
+    embedded: KnowledgeGraph, remote: RemoteStore, loaded: dict[str, int]
+) -> None:
     text = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     for infer in (True, False):
@@ -257,15 +297,17 @@ def test_client_graphs_and_unknown_graphs(embedded: KnowledgeGraph, remote: Remo
     request = QueryRequest(text, format="csv", default_graphs=(str(ONTOLOGY_GRAPH),))
     local, there = _both(embedded, remote, request)
     assert there.body == local.body
-    named = QueryRequest("SELECT ?g WHERE { GRAPH ?g { } }", format="csv",
-                         named_graphs=(str(ONTOLOGY_GRAPH),))
+    named = QueryRequest(
+        "SELECT ?g WHERE { GRAPH ?g { } }", format="csv", named_graphs=(str(ONTOLOGY_GRAPH),)
+    )
     assert remote.execute(named).body == embedded.execute(named).body
     with pytest.raises(UnknownGraph, match="Unknown graph 'http://example.org/nope'"):
         remote.execute(QueryRequest(text, default_graphs=("http://example.org/nope",)))
 
 
-def test_a_syntax_error_is_the_engine_message(embedded: KnowledgeGraph,
-                                              remote: RemoteStore) -> None:
+def test_a_syntax_error_is_the_engine_message(
+    embedded: KnowledgeGraph, remote: RemoteStore
+) -> None:
     request = QueryRequest("SELECT * WHERE { ?s ?p ?o ")
     with pytest.raises(QuerySyntaxError) as local:
         embedded.execute(request)
@@ -281,13 +323,17 @@ def _dead_store(timeout: float = 5.0) -> RemoteStore:
     return RemoteStore(f"http://127.0.0.1:{free_port()}/query", timeout)
 
 
-@pytest.mark.parametrize(("text", "error"), [
-    ("INSERT DATA { <http://example.org/s> <http://example.org/p> 1 }", UpdateRefused),
-    ("PREFIX x: <http://example.org/> DROP ALL", UpdateRefused),
-    ("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", QueryRefused),
-])
-def test_updates_and_service_are_refused_before_anything_is_sent(text: str,
-                                                                 error: type[Exception]) -> None:
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("INSERT DATA { <http://example.org/s> <http://example.org/p> 1 }", UpdateRefused),
+        ("PREFIX x: <http://example.org/> DROP ALL", UpdateRefused),
+        ("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", QueryRefused),
+    ],
+)
+def test_updates_and_service_are_refused_before_anything_is_sent(
+    text: str, error: type[Exception]
+) -> None:
     # Nothing listens there: had the request gone out, this would be StoreUnavailable.
     store = _dead_store()
     try:
@@ -301,8 +347,11 @@ def test_an_unreachable_store_is_a_quick_store_unavailable() -> None:
     store = _dead_store(timeout=30.0)
     started = time.monotonic()
     try:
-        with pytest.raises(StoreUnavailable, match=r"store at http://127\.0\.0\.1:\d+/query is "
-                                                   r"not reachable"):
+        with pytest.raises(
+            StoreUnavailable,
+            match=r"store at http://127\.0\.0\.1:\d+/query is "
+            r"not reachable",
+        ):
             store.execute(QueryRequest("ASK {}", format="json"))
     finally:
         store.close()
@@ -329,8 +378,9 @@ def test_credentials_never_appear_in_messages() -> None:
 
 
 @pytest.mark.parametrize("text", [SLOW_COUNT, SLOW_ROWS])
-def test_a_query_past_the_time_limit_is_a_query_timeout(text: str, server: Oxigraph,
-                                                        loaded: dict[str, int]) -> None:
+def test_a_query_past_the_time_limit_is_a_query_timeout(
+    text: str, server: Oxigraph, loaded: dict[str, int]
+) -> None:
     # SLOW_COUNT sends nothing until it is done (read timeout); SLOW_ROWS streams rows
     # for ever (our own deadline while reading), even with no row cap to stop it.
     store = RemoteStore(server.query_url, 1.0)
@@ -343,8 +393,9 @@ def test_a_query_past_the_time_limit_is_a_query_timeout(text: str, server: Oxigr
     assert time.monotonic() - started < 3
 
 
-def test_the_store_stopping_a_query_itself_is_a_query_timeout(tmp_path: Path,
-                                                              mini_settings: Settings) -> None:
+def test_the_store_stopping_a_query_itself_is_a_query_timeout(
+    tmp_path: Path, mini_settings: Settings
+) -> None:
     stopping = Oxigraph(tmp_path / "db", None, "--timeout-s", "1").start()
     store = RemoteStore(stopping.query_url, 20.0, gsp_url=stopping.gsp_url)
     try:
@@ -364,8 +415,18 @@ def test_the_store_stopping_a_query_itself_is_a_query_timeout(tmp_path: Path,
 def test_cli_load_prints_the_counts(tmp_path: Path, mini_settings: Settings) -> None:
     target = Oxigraph(tmp_path / "db").start()
     try:
-        result = CliRunner().invoke(cli, ["--root", str(mini_settings.root), "load",
-                                          "--store", target.query_url, "--gsp", target.gsp_url])
+        result = CliRunner().invoke(
+            cli,
+            [
+                "--root",
+                str(mini_settings.root),
+                "load",
+                "--store",
+                target.query_url,
+                "--gsp",
+                target.gsp_url,
+            ],
+        )
     finally:
         target.stop()
     assert result.exit_code == 0, result.output
@@ -383,21 +444,26 @@ def test_cli_load_without_a_store_exits_2_with_one_line(mini_settings: Settings)
     assert time.monotonic() - started < 3
 
 
-def test_cli_load_with_a_wrong_gsp_url_says_to_use_gsp(server: Oxigraph,
-                                                       mini_settings: Settings) -> None:
-    result = CliRunner().invoke(cli, ["--root", str(mini_settings.root), "load",
-                                      "--store", server.query_url])  # /query takes no PUT
+def test_cli_load_with_a_wrong_gsp_url_says_to_use_gsp(
+    server: Oxigraph, mini_settings: Settings
+) -> None:
+    result = CliRunner().invoke(
+        cli, ["--root", str(mini_settings.root), "load", "--store", server.query_url]
+    )  # /query takes no PUT
     assert result.exit_code == 2
     assert "give it with --gsp URL" in result.stderr.splitlines()[-1]
 
 
-def test_app_answers_503_while_the_store_is_down_and_recovers(tmp_path: Path,
-                                                              mini_settings: Settings,
-                                                              mini_client: TestClient) -> None:
+def test_app_answers_503_while_the_store_is_down_and_recovers(
+    tmp_path: Path, mini_settings: Settings, mini_client: TestClient
+) -> None:
     port = free_port()
     settings = mini_settings.with_overrides(store_url=f"http://127.0.0.1:{port}/query")
-    query = {"query": "SELECT ?s ?l WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } "
-                      "ORDER BY ?s ?l", "format": "csv"}
+    query = {
+        "query": "SELECT ?s ?l WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l } "
+        "ORDER BY ?s ?l",
+        "format": "csv",
+    }
     with TestClient(create_app(settings)) as client:
         started = time.monotonic()
         down = client.get("/sparql", params=query)
@@ -414,10 +480,14 @@ def test_app_answers_503_while_the_store_is_down_and_recovers(tmp_path: Path,
             embedded = mini_client.get("/sparql", params=query)
             assert up.content == embedded.content
             assert up.headers["X-Result-Rows"] == embedded.headers["X-Result-Rows"]
-            assert up.headers.get("X-Result-Truncated") == embedded.headers.get(
-                "X-Result-Truncated") == "true"  # mini_settings caps at 5 rows
-            refused = client.post("/sparql", content="DROP ALL",
-                                  headers={"Content-Type": "application/sparql-query"})
+            assert (
+                up.headers.get("X-Result-Truncated")
+                == embedded.headers.get("X-Result-Truncated")
+                == "true"
+            )  # mini_settings caps at 5 rows
+            refused = client.post(
+                "/sparql", content="DROP ALL", headers={"Content-Type": "application/sparql-query"}
+            )
             assert refused.status_code == 403
         finally:
             store.stop()

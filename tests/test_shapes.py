@@ -44,17 +44,16 @@ def _results(base: tuple[Graph, Graph, Graph], fixture: Path) -> set[Key]:
 def test_every_constraint_has_a_fixture() -> None:
     shapes = Graph().parse(ROOT / "ontology" / "shapes.ttl")
     property_shapes = {
-        str(s).rsplit("/", 1)[-1]
-        for s in shapes.subjects(SH.path, None)
-        if isinstance(s, URIRef)
+        str(s).rsplit("/", 1)[-1] for s in shapes.subjects(SH.path, None) if isinstance(s, URIRef)
     }
     fixtures = {str(e["file"]).removesuffix("-XFAIL.ttl") for e in EXPECTATIONS}
     assert property_shapes - fixtures == set()
 
 
 @pytest.mark.parametrize("case", EXPECTATIONS, ids=lambda c: c["file"])
-def test_fixture_gives_exactly_the_expected_results(base: tuple[Graph, Graph, Graph],
-                                                    case: dict[str, object]) -> None:
+def test_fixture_gives_exactly_the_expected_results(
+    base: tuple[Graph, Graph, Graph], case: dict[str, object]
+) -> None:
     expected = {
         (r["focus"], r["path"], r["shape"], r["severity"], r["message"])  # type: ignore[index]
         for r in case["results"]  # type: ignore[attr-defined]

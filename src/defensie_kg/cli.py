@@ -55,8 +55,12 @@ def _progress(quiet: bool) -> Callable[[str], None] | None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="defensie-kg")
-@click.option("--root", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Project directory with ontology/, data/, queries/ (default: current).")
+@click.option(
+    "--root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Project directory with ontology/, data/, queries/ (default: current).",
+)
 @click.pass_context
 def cli(ctx: click.Context, root: Path | None) -> None:
     """The Defensienota 2024 knowledge graph: build, validate, query and serve it."""
@@ -64,8 +68,13 @@ def cli(ctx: click.Context, root: Path | None) -> None:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "turtle"]), default="text",
-              help="Report format: text for people, json or turtle for machines.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "turtle"]),
+    default="text",
+    help="Report format: text for people, json or turtle for machines.",
+)
 @click.option("--no-cache", is_flag=True, help="Rebuild even if the inputs did not change.")
 @click.option("--violations-only", is_flag=True, help="Leave warnings out of the text report.")
 @click.pass_context
@@ -102,16 +111,27 @@ def build_command(ctx: click.Context, no_cache: bool, quiet: bool) -> None:
 
 @cli.command()
 @click.argument("query")
-@click.option("--param", "-p", "params", multiple=True, metavar="NAME=VALUE",
-              help="A named-query parameter (repeatable).")
-@click.option("--format", "fmt", default="table",
-              help="table, csv, tsv, json, xml (SELECT/ASK); turtle, ntriples, jsonld, rdfxml "
-                   "(CONSTRUCT/DESCRIBE).")
+@click.option(
+    "--param",
+    "-p",
+    "params",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A named-query parameter (repeatable).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="table",
+    help="table, csv, tsv, json, xml (SELECT/ASK); turtle, ntriples, jsonld, rdfxml "
+    "(CONSTRUCT/DESCRIBE).",
+)
 @click.option("--no-infer", is_flag=True, help="Query asserted triples only, without inferences.")
 @click.pass_context
 @_errors_to_exit_codes
-def query(ctx: click.Context, query: str, params: tuple[str, ...], fmt: str,
-          no_infer: bool) -> None:
+def query(
+    ctx: click.Context, query: str, params: tuple[str, ...], fmt: str, no_infer: bool
+) -> None:
     """Run QUERY: a named query (see `queries`) or a path to a .rq file."""
     settings = _settings(ctx)
     values = dict(_split_param(p) for p in params)
@@ -138,8 +158,9 @@ def queries(ctx: click.Context, as_json: bool) -> None:
     """List the named queries with their parameters."""
     catalogue = named_queries.load_all(_settings(ctx).root / "queries")
     if as_json:
-        click.echo(json.dumps([q.to_dict() for q in catalogue.values()], indent=2,
-                              ensure_ascii=False))
+        click.echo(
+            json.dumps([q.to_dict() for q in catalogue.values()], indent=2, ensure_ascii=False)
+        )
         return
     for q in catalogue.values():
         params = " ".join(f"{p.name}:{p.type}" for p in q.parameters)
@@ -149,37 +170,66 @@ def queries(ctx: click.Context, as_json: bool) -> None:
 @cli.command()
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default 8000).")
-@click.option("--store", "store_url", default=None,
-              help="Serve from this remote SPARQL endpoint instead of the embedded store.")
-@click.option("--reload", "reload", is_flag=True, default=None,
-              help="Rebuild and swap in the graph when ontology/, data/ or queries/ change "
-                   "(SIGHUP does the same); a failed rebuild keeps the last good one.")
+@click.option(
+    "--store",
+    "store_url",
+    default=None,
+    help="Serve from this remote SPARQL endpoint instead of the embedded store.",
+)
+@click.option(
+    "--reload",
+    "reload",
+    is_flag=True,
+    default=None,
+    help="Rebuild and swap in the graph when ontology/, data/ or queries/ change "
+    "(SIGHUP does the same); a failed rebuild keeps the last good one.",
+)
 @click.pass_context
 @_errors_to_exit_codes
-def serve(ctx: click.Context, host: str | None, port: int | None, store_url: str | None,
-          reload: bool | None) -> None:
+def serve(
+    ctx: click.Context,
+    host: str | None,
+    port: int | None,
+    store_url: str | None,
+    reload: bool | None,
+) -> None:
     """Build (or load the cached build) and serve the SPARQL endpoint and pages."""
     import uvicorn
 
     from defensie_kg.web import middleware, reloading
     from defensie_kg.web.app import create_app
 
-    settings = _settings(ctx).with_overrides(host=host, port=port, store_url=store_url,
-                                             reload=reload or None)
+    settings = _settings(ctx).with_overrides(
+        host=host, port=port, store_url=store_url, reload=reload or None
+    )
     _checked_build(settings)  # fail here, with an exit code, rather than inside uvicorn
     click.echo(f"Serving on http://{settings.host}:{settings.port}/ (Ctrl+C to stop)", err=True)
     app = create_app(settings)
     reloading.install_signal_handlers(app)  # SIGHUP: reload; SIGTERM: drain, then exit 0
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
-                timeout_graceful_shutdown=10, access_log=False,  # ours logs no query text
-                log_config=middleware.log_config())
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+        access_log=False,  # ours logs no query text
+        log_config=middleware.log_config(),
+    )
 
 
 @cli.command()
-@click.option("--store", "store_url", default=None,
-              help="SPARQL query endpoint of the store to fill (default: the store_url setting).")
-@click.option("--gsp", "gsp_url", default=None,
-              help="Its Graph Store Protocol endpoint, if not the query URL (Oxigraph: /store).")
+@click.option(
+    "--store",
+    "store_url",
+    default=None,
+    help="SPARQL query endpoint of the store to fill (default: the store_url setting).",
+)
+@click.option(
+    "--gsp",
+    "gsp_url",
+    default=None,
+    help="Its Graph Store Protocol endpoint, if not the query URL (Oxigraph: /store).",
+)
 @click.pass_context
 @_errors_to_exit_codes
 def load(ctx: click.Context, store_url: str | None, gsp_url: str | None) -> None:
@@ -202,8 +252,14 @@ def load(ctx: click.Context, store_url: str | None, gsp_url: str | None) -> None
 
 
 @cli.command()
-@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("dist"), show_default=True, help="Directory to write the dumps to.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("dist"),
+    show_default=True,
+    help="Directory to write the dumps to.",
+)
 @click.option("--no-gzip", is_flag=True, help="Do not write .gz copies.")
 @click.pass_context
 @_errors_to_exit_codes
@@ -219,8 +275,10 @@ def _checked_build(settings: Settings) -> Build:
     result = build(settings, _progress(False))
     if not result.report.conforms and settings.require_valid:
         click.echo(reporting.to_text(result.report, include_warnings=False), err=True)
-        raise NotValid("the data does not conform; fix the violations above "
-                       "(or set DKG_REQUIRE_VALID=false to serve anyway)")
+        raise NotValid(
+            "the data does not conform; fix the violations above "
+            "(or set DKG_REQUIRE_VALID=false to serve anyway)"
+        )
     return result
 
 

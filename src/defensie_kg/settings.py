@@ -52,8 +52,9 @@ class Settings:
         "", "SPARQL endpoint of a remote store to serve from instead of the embedded one."
     )
     reload: bool = _setting(
-        False, "Rebuild and swap in the graph when ontology/, data/ or queries/ change while "
-        "serving (SIGHUP does the same); a failed rebuild keeps the last good one."
+        False,
+        "Rebuild and swap in the graph when ontology/, data/ or queries/ change while "
+        "serving (SIGHUP does the same); a failed rebuild keeps the last good one.",
     )
 
     @property

@@ -63,7 +63,11 @@ def validate(
     combined += data
     combined += inferred
     _, results_graph, _ = pyshacl_validate(
-        combined, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True,
+        combined,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
         inplace=True,  # the combined graph is ours and thrown away: no defensive copy
     )
     files_of = files_of or {}

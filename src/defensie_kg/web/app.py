@@ -56,8 +56,9 @@ def load_state(settings: Settings) -> AppState:
     return AppState(settings, result, graph, executor, catalogue, sizes)
 
 
-def _executor(settings: Settings, result: Build,
-              graph: KnowledgeGraph) -> tuple[Executor, dict[str, int]]:
+def _executor(
+    settings: Settings, result: Build, graph: KnowledgeGraph
+) -> tuple[Executor, dict[str, int]]:
     """The worker pool over the build, or the store at ``store_url``; with the graph sizes."""
     if not settings.store_url:
         pool = QueryPool(result.dataset, settings.query_workers, settings.query_timeout)
@@ -71,8 +72,11 @@ def _executor(settings: Settings, result: Build,
         log.warning("%s", exc)
         return store, graph.graph_sizes()
     if sizes != graph.graph_sizes():
-        log.warning("the store at %s does not hold this build; run `defensie-kg load --store "
-                    "%s`", store.public_url, store.public_url)
+        log.warning(
+            "the store at %s does not hold this build; run `defensie-kg load --store %s`",
+            store.public_url,
+            store.public_url,
+        )
     return store, sizes
 
 
@@ -97,13 +101,17 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         title="Defensienota 2024 knowledge graph",
         version=__version__,
         description="SPARQL endpoint, named queries and linked-data pages over the Dutch "
-                    "Defence White Paper 2024.",
+        "Defence White Paper 2024.",
         lifespan=lifespan,
     )
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_credentials=False,
-                       allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
-                       allow_headers=["Accept", "Content-Type"],
-                       expose_headers=["X-Result-Rows", "X-Result-Truncated", "Link"])
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_credentials=False,
+        allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
+        allow_headers=["Accept", "Content-Type"],
+        expose_headers=["X-Result-Rows", "X-Result-Truncated", "Link"],
+    )
     middleware.install(app, settings)
     for module in (sparql, queries, pages, editor, visuals, dumps, ops):
         app.include_router(module.router)
@@ -142,8 +150,9 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return error_response(request, exc.status_code, "HTTPError", str(exc.detail),
-                              dict(exc.headers or {}))
+        return error_response(
+            request, exc.status_code, "HTTPError", str(exc.detail), dict(exc.headers or {})
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -153,19 +162,31 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unexpected error on %s", request.url.path)
-        return error_response(request, 500, "InternalError",
-                              "Something went wrong on our side; the error has been logged.")
+        return error_response(
+            request,
+            500,
+            "InternalError",
+            "Something went wrong on our side; the error has been logged.",
+        )
 
 
-def error_response(request: Request, status: int, kind: str, message: str,
-                   headers: dict[str, str] | None = None) -> Response:
+def error_response(
+    request: Request, status: int, kind: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
     """Errors as text/plain on /sparql (what SPARQL clients show), an HTML page for
     browsers, JSON elsewhere."""
     if request.url.path.startswith("/sparql"):
         return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
     if _wants_html(request):
-        page = templating.render(request, "error.html", status_code=status, status=status,
-                                 title=kind, message=message, suggestions=_suggestions(request))
+        page = templating.render(
+            request,
+            "error.html",
+            status_code=status,
+            status=status,
+            title=kind,
+            message=message,
+            suggestions=_suggestions(request),
+        )
         page.headers.update(headers or {})
         return page
     body = {"error": {"type": kind, "message": message, "status": status}}
