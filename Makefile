@@ -36,6 +36,7 @@ build: setup
 lint: setup
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
 
 fmt: setup
 	$(BIN)/ruff format src tests bench

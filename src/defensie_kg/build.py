@@ -65,7 +65,7 @@ def build(settings: Settings, progress: Progress | None = None, use_cache: bool 
     step("validation", started)
     graphs = {ONTOLOGY_GRAPH: inputs.ontology, **inputs.data, INFERRED_GRAPH: inferred}
     nquads = to_nquads(graphs)
-    meta: dict[str, object] = {
+    meta = {
         "built": datetime.now(UTC).isoformat(timespec="seconds"),
         "graphs": {str(name): len(g) for name, g in graphs.items()},
         "timings": timings,

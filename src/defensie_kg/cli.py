@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -103,7 +103,8 @@ def build_command(ctx: click.Context, no_cache: bool, quiet: bool) -> None:
     """Parse, reason and validate; cache the dataset for `serve` and `query`."""
     result = build(_settings(ctx), _progress(quiet), use_cache=not no_cache)
     click.echo(f"{result.dataset} ({'cached' if result.from_cache else 'built'})")
-    for graph, size in sorted(result.meta.get("graphs", {}).items()):  # type: ignore[union-attr]
+    sizes = cast("dict[str, int]", result.meta.get("graphs", {}))
+    for graph, size in sorted(sizes.items()):
         click.echo(f"  {size:7d}  {graph}")
     click.echo(reporting.summary(result.report))
     sys.exit(EXIT_OK if result.report.conforms else EXIT_INVALID)
@@ -299,6 +300,7 @@ def _table(doc: dict[str, Any]) -> str:
     names = doc["head"]["vars"]
     rows = [[b.get(v, {}).get("value", "") for v in names] for b in doc["results"]["bindings"]]
     widths = [min(60, max([len(n)] + [len(r[i]) for r in rows])) for i, n in enumerate(names)]
+    line: Callable[[list[str]], str]
     line = lambda cells: "  ".join(c[:60].ljust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
     out = [line(names), line(["-" * w for w in widths])] + [line(r) for r in rows]
     return "\n".join(out) + f"\n({len(rows)} rows)"

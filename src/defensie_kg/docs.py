@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import click
 
@@ -60,7 +62,11 @@ def render(readme: str, root: Path) -> str:
         pattern = re.compile(rf"(<!-- {name}:start -->\n).*?(<!-- {name}:end -->)", re.S)
         if not pattern.search(readme):
             raise ValueError(f"README has no <!-- {name}:start/end --> block")
-        readme = pattern.sub(lambda m, c=content: m.group(1) + c + "\n" + m.group(2), readme)
+        repl = cast(
+            "Callable[[re.Match[str]], str]",
+            lambda m, c=content: m.group(1) + c + "\n" + m.group(2),
+        )
+        readme = pattern.sub(repl, readme)
     return readme
 
 

@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Literal as Choice
+from typing import cast
 
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
-from rdflib.term import Node
+from rdflib.term import Identifier, Node
 
 from defensie_kg.errors import Inconsistent
 
@@ -171,9 +172,11 @@ def _clashes(index: dict[Node, set[tuple[Node, Node]]]) -> list[str]:
     members: dict[Node, set[Node]] = defaultdict(set)
     for x, cls in index.get(RDF.type, ()):
         members[cls].add(x)
-    problems = [f"{x} is inferred to be owl:Nothing" for x in sorted(members.get(OWL.Nothing, ()))]
+    # graph nodes are Identifiers (URIRef, BNode, Literal), which are ordered; Node is not
+    nothing = cast("set[Identifier]", members.get(OWL.Nothing, ()))
+    problems = [f"{x} is inferred to be owl:Nothing" for x in sorted(nothing)]
     for c1, c2 in index.get(OWL.disjointWith, ()):
-        both = members.get(c1, set()) & members.get(c2, set())
+        both = cast("set[Identifier]", members.get(c1, set()) & members.get(c2, set()))
         problems += [f"{x} is both {c1} and {c2}, which are disjoint" for x in sorted(both)]
     same = index.get(OWL.sameAs, set())
     for a, b in index.get(OWL.differentFrom, ()):

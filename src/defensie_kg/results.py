@@ -10,6 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Sequence
+from typing import cast
 from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
@@ -62,7 +63,9 @@ def triples(fmt: Format, items: Iterable[ox.Triple | ox.Quad]) -> bytes:
     else:
         items = [i.triple if isinstance(i, ox.Quad) else i for i in items]
     prefixes = PREFIXES if fmt.name in ("turtle", "trig", "rdfxml") else None
-    return ox.serialize(items, format=rdf_format, prefixes=prefixes) or b""
+    # each branch above leaves a list of only quads or only triples
+    homogeneous = cast("list[ox.Quad] | list[ox.Triple]", items)
+    return ox.serialize(homogeneous, format=rdf_format, prefixes=prefixes) or b""
 
 
 def _json_term(term: Term) -> dict[str, object]:

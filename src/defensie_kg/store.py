@@ -10,9 +10,10 @@ why. Mutating methods are deliberately absent.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import pyoxigraph as ox
 
@@ -161,7 +162,7 @@ class KnowledgeGraph:
             del answer
 
     def _run(self, request: QueryRequest) -> object:
-        options: dict[str, object] = {}
+        options: dict[str, Any] = {}
         own_dataset = sparql_text.declares_dataset(request.text)
         if request.default_graphs:
             options["default_graph"] = self._known(request.default_graphs)
@@ -200,7 +201,8 @@ class KnowledgeGraph:
 def parse_term(text: str) -> ox.NamedNode | ox.Literal | ox.BlankNode:
     """A term from N-Triples syntax (``<iri>``, ``"lex"@nl``, ``"5"^^<...>``)."""
     quad = next(iter(ox.parse(f"<x:s> <x:p> {text} .".encode(), format=ox.RdfFormat.N_TRIPLES)))
-    return quad.object
+    term: ox.NamedNode | ox.Literal | ox.BlankNode = quad.object
+    return term
 
 
 def serialise(request: QueryRequest, answer: object, deadline: float | None) -> QueryResult:
@@ -215,7 +217,8 @@ def serialise(request: QueryRequest, answer: object, deadline: float | None) -> 
         body = results.solutions(fmt, names, rows)
         return QueryResult(body, fmt, "SELECT", len(rows), cut, names)
     fmt = _pick(request, formats.GRAPH_FORMATS)
-    triples, cut = _take(answer, request.max_rows, deadline, lambda t: t)  # type: ignore[arg-type]
+    construct = cast(ox.QueryTriples, answer)
+    triples, cut = _take(construct, request.max_rows, deadline, lambda t: t)
     return QueryResult(results.triples(fmt, triples), fmt, "CONSTRUCT", len(triples), cut)
 
 
@@ -236,12 +239,14 @@ def _unavailable(name: str, offered: tuple[Format, ...]) -> NotAcceptable:
     )
 
 
-def _take(items: object, limit: int, deadline: float | None, convert: object) -> tuple[list, bool]:
-    taken: list = []
-    for count, item in enumerate(items):  # type: ignore[call-overload]
+def _take(
+    items: Iterable[Any], limit: int, deadline: float | None, convert: Callable[[Any], Any]
+) -> tuple[list[Any], bool]:
+    taken: list[Any] = []
+    for count, item in enumerate(items):
         if count >= limit:
             return taken, True
         if deadline is not None and count % _CHECK_EVERY == 0 and time.monotonic() > deadline:
             raise QueryTimeout("The query ran out of time while its results were read.")
-        taken.append(convert(item))  # type: ignore[operator]
+        taken.append(convert(item))
     return taken, False

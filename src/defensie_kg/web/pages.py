@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -265,7 +265,7 @@ def _with_labels(
     return rows
 
 
-def _home_context(state: AppState, lang: str) -> dict[str, object]:
+def _home_context(state: AppState, lang: str) -> dict[str, Any]:
     prefix = (
         f"PREFIX dn: <{DN}>\nPREFIX org: <http://www.w3.org/ns/org#>\n"
         f"PREFIX document: <{BASE}id/document/>\n"
@@ -314,7 +314,7 @@ def _home_context(state: AppState, lang: str) -> dict[str, object]:
     }
 
 
-def _ontology_context(state: AppState, lang: str) -> dict[str, object]:
+def _ontology_context(state: AppState, lang: str) -> dict[str, Any]:
     prefix = "PREFIX owl: <http://www.w3.org/2002/07/owl#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
     where = f'GRAPH <{ONTOLOGY_GRAPH}> {{ ?s a ?kind FILTER(STRSTARTS(STR(?s), "{DN}")) }}'
     rows = _select(state, prefix + f"SELECT ?s ?kind WHERE {{ {where} }}")

@@ -42,7 +42,7 @@ def clip(value: str, width: float) -> str:
 
 def document(width: float, height: float, body: Iterable[str], label: str) -> Markup:
     """A standalone ``<svg>`` element (safe to embed in HTML)."""
-    attrs = {
+    attrs: dict[str, object] = {
         "xmlns": "http://www.w3.org/2000/svg",
         "width": f"{width:.0f}",
         "height": f"{height:.0f}",

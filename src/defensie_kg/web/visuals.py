@@ -18,6 +18,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
+from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
@@ -225,7 +226,7 @@ async def budget_rows(state: AppState, lang: str) -> tuple[str, list[BudgetRow]]
     return text, list(rows.values())
 
 
-def budget_chart(rows: list[BudgetRow], lang: str) -> svg.Markup:
+def budget_chart(rows: list[BudgetRow], lang: str) -> Markup:
     """Bars grouped by section; the annex's structural lines first."""
     groups: dict[str, list[BudgetRow]] = defaultdict(list)
     for row in rows:
@@ -319,8 +320,9 @@ def _focus(state: AppState, target: str | None) -> str | None:
         return None
     prefix, _, rest = target.partition(":")
     iri = PREFIXES[prefix] + rest if prefix in PREFIXES and not rest.startswith("//") else target
+    # the pyoxigraph stub lists Triple as a subject, but RDF 1.2 subjects never are triples
     known = {
-        q.subject.value
+        q.subject.value  # type: ignore[union-attr]
         for q in state.graph.incoming(str(DN.NatoRequirement))
         if q.predicate.value == RDF_TYPE
     }
