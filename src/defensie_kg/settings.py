@@ -27,8 +27,9 @@ class Settings:
     )
     public_base: str = _setting(
         "",
-        "Base under which the server is reached, if not the IRI base; IRIs under base_iri "
-        "are then linked and resolved under this base (empty: the server's own address).",
+        "Public address of this server (e.g. https://kg.example.org/): absolute links in "
+        "VoID/DCAT use it, and pasted IRIs under it open their pages (empty: the request's "
+        "own address).",
     )
     cache_dir: Path = _setting(
         Path(".cache/defensie-kg"), "Where the built dataset is cached, relative to root."

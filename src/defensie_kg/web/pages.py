@@ -49,7 +49,7 @@ VERSION_PATH = "def/1.0.0"
 def home(request: Request, state: State) -> Response:
     uri = request.query_params.get("uri")
     if uri:
-        return _redirect_to(uri)
+        return _redirect_to(uri, state)
     lang = request.query_params.get("lang", "nl")
     return render(request, "home.html", **_home_context(state, lang))
 
@@ -109,7 +109,7 @@ def named_graph(path: str, request: Request, state: State) -> Response:
 def search(request: Request, state: State, q: str = "") -> Response:
     text = q.strip()[:200]
     if text.startswith(("http://", "https://")):
-        return _redirect_to(text)
+        return _redirect_to(text, state)
     hits = find_labels(state, text) if text else []
     if request.url.path.endswith(".json") or "application/json" in request.headers.get(
         "accept", ""
@@ -161,7 +161,11 @@ def _suffix(name: str) -> tuple[str, Format | None]:
     return stem, fmt
 
 
-def _redirect_to(uri: str) -> Response:
+def _redirect_to(uri: str, state: AppState) -> Response:
+    """Send a pasted IRI to its page; IRIs under the configured public base work too."""
+    public = state.settings.public_base
+    if public and uri.startswith(public):
+        uri = BASE + uri[len(public) :].lstrip("/")
     if not uri.startswith(BASE):
         raise HTTPException(404, "Only IRIs under " + BASE + " resolve here.")
     return RedirectResponse(local(uri), status_code=303)
