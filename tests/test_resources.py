@@ -120,7 +120,7 @@ def test_ontology_docs_list_classes_with_definitions(client: TestClient) -> None
 )
 def test_label_search_finds_abbreviations_and_names(client: TestClient, q: str, iri: str) -> None:
     hits = client.get(
-        "/search.json" if False else "/search",
+        "/search",
         params={"q": q},
         headers={"Accept": "application/json"},
     ).json()["results"]

@@ -21,7 +21,7 @@ from defensie_kg import __version__, named_queries, reporting
 from defensie_kg.build import Build, build
 from defensie_kg.errors import KGError, NotValid
 from defensie_kg.settings import Settings
-from defensie_kg.store import KnowledgeGraph, QueryRequest
+from defensie_kg.store import KnowledgeGraph
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
@@ -309,6 +309,3 @@ def _table(doc: dict[str, Any]) -> str:
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="defensie-kg")
-
-
-__all__ = ["cli", "main", "QueryRequest"]

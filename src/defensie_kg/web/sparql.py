@@ -15,7 +15,6 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
 from defensie_kg import formats, results
-from defensie_kg.formats import Format
 from defensie_kg.namespaces import INFERRED_GRAPH, SD, VOID
 from defensie_kg.web.deps import get_state
 from defensie_kg.web.protocol import Incoming, to_request
@@ -158,4 +157,3 @@ def _description(endpoint: str, state: AppState) -> list[ox.Triple]:
 
 
 _XSD_INT = "http://www.w3.org/2001/XMLSchema#integer"
-__all__ = ["router", "Format"]
