@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +93,34 @@ def write_all(kg: KnowledgeGraph, directory: Path, gzipped: bool = True) -> list
                 packed.write_bytes(gzip.compress(body, mtime=0))
                 written.append(packed)
     return written
+
+
+GZIP = "application/gzip"
+
+
+@dataclass(frozen=True)
+class DumpFile:
+    """One downloadable file: a format × variant, plain or gzipped."""
+
+    name: str
+    fmt: Format
+    variant: str
+    gzipped: bool
+
+    @property
+    def media_type(self) -> str:
+        return GZIP if self.gzipped else self.fmt.content_type
+
+    @property
+    def plain(self) -> str:
+        return self.name.removesuffix(".gz")
+
+
+FILES: dict[str, DumpFile] = {
+    filename(formats.BY_NAME[name], variant, gz): DumpFile(
+        filename(formats.BY_NAME[name], variant, gz), formats.BY_NAME[name], variant, gz
+    )
+    for variant in VARIANTS
+    for name in DUMP_FORMATS
+    for gz in (False, True)
+}
