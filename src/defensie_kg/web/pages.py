@@ -24,12 +24,11 @@ from defensie_kg.namespaces import (
     BASE,
     DN,
     ONTOLOGY_GRAPH,
-    ONTOLOGY_IRI,
-    PREFIXES,
     data_graph,
 )
 from defensie_kg.store import QueryRequest
 from defensie_kg.web import describe as model
+from defensie_kg.web import ontology_docs
 from defensie_kg.web.deps import get_state
 from defensie_kg.web.state import AppState
 from defensie_kg.web.templating import local, pick, render
@@ -42,7 +41,6 @@ OFFERED = (HTML, *RDF_FORMATS)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _KIND = re.compile(r"^[a-z][a-z-]*$")
 _TERM = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
-VERSION_PATH = "def/1.0.0"
 
 
 @router.get("/", include_in_schema=False)
@@ -77,7 +75,7 @@ def ontology_suffixed(suffix: str, request: Request, state: State) -> Response:
 
 @router.api_route("/def/{term}", methods=["GET", "HEAD"], summary="An ontology term")
 def term(term: str, request: Request, state: State) -> Response:
-    version = VERSION_PATH.split("/")[1]
+    version = ontology_docs.VERSION_PATH.split("/")[1]
     if term == version or term.startswith(version + "."):
         return _ontology(request, state, _suffix(term[len(version) :] or "x")[1])
     name, fmt = _suffix(term)
@@ -247,16 +245,11 @@ def _ontology(request: Request, state: AppState, fmt: Format | None) -> Response
         return _finish(
             request,
             state,
-            render(request, "ontology.html", **_ontology_context(state, lang)),
+            render(request, "ontology.html", **ontology_docs.context(state, lang)),
             "/def",
         )
     triples = sorted({q.triple for q in state.graph.quads([ONTOLOGY_GRAPH])}, key=str)
     return _rdf_response(request, state, results.triples(chosen, triples), chosen, "/def")
-
-
-def _select(state: AppState, query: str) -> list[dict[str, str]]:
-    body = state.graph.execute(QueryRequest(query, format="json", max_rows=100000)).body
-    return [{k: v["value"] for k, v in b.items()} for b in json.loads(body)["results"]["bindings"]]
 
 
 def _with_labels(
@@ -274,15 +267,13 @@ def _home_context(state: AppState, lang: str) -> dict[str, Any]:
         f"PREFIX dn: <{DN}>\nPREFIX org: <http://www.w3.org/ns/org#>\n"
         f"PREFIX document: <{BASE}id/document/>\n"
     )
-    counts = _select(
-        state,
+    counts = state.select(
         prefix
         + """SELECT ?class (COUNT(DISTINCT ?x) AS ?n) WHERE {
         ?x a ?class FILTER(STRSTARTS(STR(?class), STR(dn:))) } GROUP BY ?class ORDER BY DESC(?n)""",
     )
     # Direct parts only: dn:partOf is transitive, so read the asserted document graph.
-    parts = _select(
-        state,
+    parts = state.select(
         prefix
         + f"""SELECT ?s ?parent ?order WHERE {{ GRAPH <{data_graph("document")}> {{
         ?s dn:partOf ?parent ; dn:order ?order }} }} ORDER BY ?order""",
@@ -292,14 +283,13 @@ def _home_context(state: AppState, lang: str) -> dict[str, Any]:
     children: dict[str, list[dict[str, str]]] = {}
     for part in _with_labels(state, [p for p in parts if p["parent"] != top], "s", lang):
         children.setdefault(part["parent"], []).append(part)
-    targets = _select(state, prefix + """SELECT DISTINCT ?s WHERE { ?s a dn:NatoRequirement }""")
-    orgs = _select(
-        state,
+    targets = state.select(prefix + "SELECT DISTINCT ?s WHERE { ?s a dn:NatoRequirement }")
+    orgs = state.select(
         prefix
         + """SELECT DISTINCT ?s WHERE { ?s a dn:Organisation
         FILTER NOT EXISTS { ?s org:subOrganizationOf ?parent } }""",
     )
-    domains = _select(state, prefix + "SELECT ?s WHERE { ?s a dn:Domain }")
+    domains = state.select(prefix + "SELECT ?s WHERE { ?s a dn:Domain }")
     for row in counts:
         row["s"] = row["class"]
     return {
@@ -316,92 +306,3 @@ def _home_context(state: AppState, lang: str) -> dict[str, Any]:
         "queries": list(state.queries.values()),
         "measures": next((int(r["n"]) for r in counts if r["class"] == DN.Measure), 0),
     }
-
-
-def _ontology_context(state: AppState, lang: str) -> dict[str, Any]:
-    prefix = "PREFIX owl: <http://www.w3.org/2002/07/owl#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-    where = f'GRAPH <{ONTOLOGY_GRAPH}> {{ ?s a ?kind FILTER(STRSTARTS(STR(?s), "{DN}")) }}'
-    rows = _select(state, prefix + f"SELECT ?s ?kind WHERE {{ {where} }}")
-    supers = _select(
-        state,
-        prefix
-        + f"""SELECT ?s ?super WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
-        ?s rdfs:subClassOf ?super FILTER(STRSTARTS(STR(?s), "{DN}")) }} }}""",
-    )
-    definitions = _select(
-        state,
-        f"""SELECT ?s ?d WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
-        ?s <http://www.w3.org/2004/02/skos/core#definition> ?d FILTER(lang(?d) = "{lang}") }} }}""",
-    )
-    text = {r["s"]: r["d"] for r in definitions}
-    names = state.graph.labels({r["s"] for r in rows} | {r["super"] for r in supers})
-    parents: dict[str, list[str]] = {}
-    for row in supers:
-        parents.setdefault(row["s"], []).append(row["super"])
-
-    def entry(iri: str) -> dict[str, object]:
-        return {
-            "iri": iri,
-            "href": local(iri),
-            "label": pick(names.get(iri, {}), lang, iri),
-            "definition": text.get(iri, ""),
-            "parents": [(local(p), pick(names.get(p, {}), lang, p)) for p in parents.get(iri, [])],
-        }
-
-    kinds: dict[str, list[dict[str, object]]] = {"class": [], "object": [], "datatype": []}
-    for row in rows:
-        kind = {
-            "http://www.w3.org/2002/07/owl#Class": "class",
-            "http://www.w3.org/2002/07/owl#ObjectProperty": "object",
-            "http://www.w3.org/2002/07/owl#DatatypeProperty": "datatype",
-        }.get(row["kind"])
-        if kind:
-            kinds[kind].append(entry(row["s"]))
-    for entries in kinds.values():
-        entries.sort(key=lambda e: str(e["label"]).lower())
-    return {
-        "ontology_iri": ONTOLOGY_IRI,
-        "version_iri": BASE + VERSION_PATH,
-        "kinds": kinds,
-        "prefixes": PREFIXES,
-        "tree": _class_tree_svg(kinds["class"]),
-    }
-
-
-def _class_tree_svg(classes: list[dict[str, object]]) -> str:
-    """An indented class hierarchy as SVG (roots at the left)."""
-    from html import escape
-
-    children: dict[str, list[dict[str, object]]] = {}
-    known = {str(c["href"]) for c in classes}
-    roots = []
-    for cls in classes:
-        local_parents = [href for href, _ in cls["parents"] if href in known]  # type: ignore[attr-defined]
-        if local_parents:
-            for href in local_parents[:1]:
-                children.setdefault(href, []).append(cls)
-        else:
-            roots.append(cls)
-    lines: list[tuple[int, dict[str, object]]] = []
-
-    def walk(node: dict[str, object], depth: int) -> None:
-        lines.append((depth, node))
-        for child in sorted(children.get(str(node["href"]), []), key=lambda c: str(c["label"])):
-            walk(child, depth + 1)
-
-    for root in roots:
-        walk(root, 0)
-    height = 18 * len(lines) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 640 {height}" class="tree">']
-    for row, (depth, node) in enumerate(lines):
-        x, y = 10 + depth * 22, 16 + row * 18
-        if depth:
-            parts.append(
-                f'<path d="M{x - 14} {y - 14} V{y - 4} H{x - 3}" stroke="#9aa5b1" fill="none"/>'
-            )
-        parts.append(
-            f'<a href="{escape(str(node["href"]))}"><text x="{x}" y="{y}">'
-            f"{escape(str(node['label']))}</text></a>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)

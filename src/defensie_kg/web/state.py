@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -29,3 +30,9 @@ class AppState:
     executor: Executor  # runs client queries, with the time limit
     queries: dict[str, NamedQuery]
     graph_sizes: dict[str, int] = field(default_factory=dict)
+
+    def select(self, query: str) -> list[dict[str, str]]:
+        """Rows of a SELECT on the in-process graph, values as strings (for pages)."""
+        request = QueryRequest(query, format="json", max_rows=100000)
+        doc = json.loads(self.graph.execute(request).body)
+        return [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]
