@@ -386,7 +386,7 @@ def test_a_query_past_the_time_limit_is_a_query_timeout(
     store = RemoteStore(server.query_url, 1.0)
     started = time.monotonic()
     try:
-        with pytest.raises(QueryTimeout, match="1 s time limit"):
+        with pytest.raises(QueryTimeout, match="time limit"):
             store.execute(QueryRequest(text, format="json", max_rows=sys.maxsize))
     finally:
         store.close()
