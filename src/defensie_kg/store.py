@@ -247,6 +247,8 @@ def _take(
         if count >= limit:
             return taken, True
         if deadline is not None and count % _CHECK_EVERY == 0 and time.monotonic() > deadline:
-            raise QueryTimeout("The query was stopped at the time limit while its results were read.")
+            raise QueryTimeout(
+                "The query was stopped at the time limit while its results were read."
+            )
         taken.append(convert(item))
     return taken, False
