@@ -3,6 +3,7 @@ and HTTP clients on the real app (in-process and over a live loopback server).""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -91,12 +92,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def served(root: Path, env: dict[str, str], log: Path, startup: float = 60) -> Iterator[str]:
-    """Run `defensie-kg serve` for ``root`` on a free loopback port; yield its URL."""
-    port = free_port()
+def start_server(root: Path, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """Start `defensie-kg serve` for ``root`` on ``port``, stderr to ``log``."""
     with log.open("wb") as stderr:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -107,10 +106,17 @@ def served(root: Path, env: dict[str, str], log: Path, startup: float = 60) -> I
                 "--port",
                 str(port),
             ],
-            env={"PATH": "/usr/bin:/bin", **env},
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
             stdout=subprocess.DEVNULL,
             stderr=stderr,
         )
+
+
+@contextmanager
+def served(root: Path, env: dict[str, str], log: Path, startup: float = 60) -> Iterator[str]:
+    """Run `defensie-kg serve` for ``root`` on a free loopback port; yield its URL."""
+    port = free_port()
+    process = start_server(root, port, env, log)
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(url, process, log, startup)

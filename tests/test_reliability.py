@@ -7,11 +7,9 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +22,7 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route
 
-from conftest import FIXTURES, free_port, make_mini
+from conftest import FIXTURES, free_port, make_mini, start_server
 from defensie_kg.build import Build
 from defensie_kg.errors import StoreUnavailable
 from defensie_kg.settings import Settings
@@ -326,22 +324,7 @@ def test_watcher_reloads_when_a_data_file_changes(tmp_path: Path) -> None:
 
 
 def _start(root: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
-    with (root / "server.log").open("wb") as log:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "defensie_kg",
-                "--root",
-                str(root),
-                "serve",
-                "--port",
-                str(port),
-            ],
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DKG_QUERY_WORKERS": "1", **env},
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
+    return start_server(root, port, {"DKG_QUERY_WORKERS": "1", **env}, root / "server.log")
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], root: Path) -> None:

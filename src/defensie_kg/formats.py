@@ -92,6 +92,12 @@ def parse_accept(header: str | None) -> list[tuple[str, float]]:
     return [(media, q) for media, q, _, _ in ranges]
 
 
+def prefers_html(accept: str | None) -> bool:
+    """True when the client's most preferred media type is HTML (a browser)."""
+    ranges = parse_accept(accept)
+    return bool(ranges) and ranges[0][0] in ("text/html", "application/xhtml+xml")
+
+
 def negotiate(accept: str | None, offered: tuple[Format, ...]) -> Format:
     """The offered format the client prefers; the first offered one for ``*/*``.
 

@@ -146,6 +146,11 @@ def _iri(name: str, value: str) -> str:
     return f"<{value}>"
 
 
+def string_term(value: str) -> str:
+    """``value`` as an N-Triples string literal."""
+    return _string("", value)
+
+
 def _string(name: str, value: str) -> str:
     escaped = (
         value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")

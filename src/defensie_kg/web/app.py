@@ -120,11 +120,6 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     return app
 
 
-def _wants_html(request: Request) -> bool:
-    ranges = formats.parse_accept(request.headers.get("accept"))
-    return bool(ranges) and ranges[0][0] in ("text/html", "application/xhtml+xml")
-
-
 def _suggestions(request: Request) -> list[dict[str, str]]:
     # For an unknown /id/... address, offer resources whose labels match its last word.
     state = getattr(request.app.state, "kg", None)
@@ -177,7 +172,7 @@ def error_response(
     browsers, JSON elsewhere."""
     if request.url.path.startswith("/sparql"):
         return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
-    if _wants_html(request):
+    if formats.prefers_html(request.headers.get("accept")):
         page = templating.render(
             request,
             "error.html",

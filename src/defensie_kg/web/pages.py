@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException
 
-from defensie_kg import formats, results
+from defensie_kg import formats, named_queries, results
 from defensie_kg.formats import Format
 from defensie_kg.namespaces import (
     BASE,
@@ -126,7 +126,7 @@ def find_labels(state: AppState, text: str, limit: int = 100) -> list[dict[str, 
           FILTER(CONTAINS(?low, ?needle))
           BIND(IF(?low = ?needle, 0, IF(STRSTARTS(?low, ?needle), 1, 2)) AS ?rank)
         } GROUP BY ?s ORDER BY ?best STR(?label) LIMIT """ + str(int(limit))
-    literal = '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    literal = named_queries.string_term(text)
     result = state.graph.execute(QueryRequest(query, format="json", bindings=(("q", literal),)))
     rows = json.loads(result.body)["results"]["bindings"]
     names = state.graph.labels({r["s"]["value"] for r in rows})

@@ -26,7 +26,7 @@ RESERVED = ("format", "infer")
 def catalogue(request: Request, state: State) -> Response:
     """Every named query with title, description (en, nl) and typed parameters
     (JSON, or an HTML page for browsers)."""
-    if _wants_html(request):
+    if formats.prefers_html(request.headers.get("accept")):
         return render(request, "queries.html", queries=list(state.queries.values()))
     return JSONResponse([q.to_dict() for q in state.queries.values()])
 
@@ -45,7 +45,11 @@ async def run(name: str, request: Request, state: State) -> Response:
     pairs = parse_pairs(request.scope.get("query_string", b""), "query string")
     values = {k: v for k, v in pairs if k not in RESERVED and k != "lang"}
     options = dict(pairs)
-    if fmt == "html" or (fmt is None and "format" not in options and _wants_html(request)):
+    if fmt == "html" or (
+        fmt is None
+        and "format" not in options
+        and formats.prefers_html(request.headers.get("accept"))
+    ):
         return await _html(request, state, query, values)
     request_ = named_queries.request(
         query,
@@ -63,11 +67,6 @@ def _split_suffix(name: str) -> tuple[str, str | None]:
     if dot and (suffix == "html" or formats.by_suffix(suffix)):
         return stem, suffix
     return name, None
-
-
-def _wants_html(request: Request) -> bool:
-    ranges = formats.parse_accept(request.headers.get("accept"))
-    return bool(ranges) and ranges[0][0] in ("text/html", "application/xhtml+xml")
 
 
 async def _html(

@@ -61,7 +61,7 @@ async def _handle(request: Request, state: AppState, body: bytes) -> Response:
 def service_description(request: Request, state: AppState) -> Response:
     """The SPARQL Service Description of this endpoint, in the RDF format asked for."""
     accept = request.headers.get("accept")
-    if _prefers_html(accept):
+    if formats.prefers_html(accept):
         return RedirectResponse("/query", status_code=303)
     wanted = request.query_params.get("format")
     fmt = formats.lookup(wanted) if wanted else None
@@ -88,11 +88,6 @@ _FORMAT_IRIS = {
     "trig": "TriG",
     "nquads": "N-Quads",
 }
-
-
-def _prefers_html(accept: str | None) -> bool:
-    ranges = formats.parse_accept(accept)
-    return bool(ranges) and ranges[0][0] in ("text/html", "application/xhtml+xml")
 
 
 def _description(endpoint: str, state: AppState) -> list[ox.Triple]:
