@@ -48,7 +48,7 @@ def test_syntax_error_is_one_line_with_position_and_exit_2(mini_root: Path) -> N
     code, out, err = _run(mini_root, "validate")
     assert code == 2
     assert err.strip() == (
-        f"{mini_root / 'data' / 'bad.ttl'}:6:5: expected '.' or '}}' or ']' at end of statement"
+        f"{mini_root / 'data' / 'bad.ttl'}:6:5: A dot is expected at the end of statements"
     )
     assert "Traceback" not in err + out
 

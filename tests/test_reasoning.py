@@ -5,9 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rdflib import Graph
 
-from defensie_kg import reasoning, sources
+from defensie_kg import reasoning, sources, terms
 from defensie_kg.build import Build
 from defensie_kg.errors import Inconsistent
 from defensie_kg.settings import Settings
@@ -38,8 +37,9 @@ def test_real_graph_is_consistent(real_build: Build) -> None:
 def test_fast_closure_equals_owlrl_reference(root: Path) -> None:
     loaded = sources.load(root)
     data = loaded.data_union()
-    fast = set(reasoning.close(loaded.ontology, data, "fast"))
-    reference = set(reasoning.close(loaded.ontology, data, "owlrl"))
+    fast = reasoning.close(loaded.ontology, data, "fast")
+    reference = reasoning.close(loaded.ontology, data, "owlrl")
+    assert len(fast) > 1000
     assert fast - reference == set()
     assert reference - fast == set()
 
@@ -72,12 +72,11 @@ def test_subclass_and_transitive_suborganisation(mini_graph: KnowledgeGraph) -> 
 @pytest.mark.parametrize("method", ["fast", "owlrl"])
 def test_disjoint_classes_are_inconsistent(root: Path, method: reasoning.Method) -> None:
     ontology = sources.load(root).ontology
-    data = Graph().parse(
-        data="""
+    data = terms.parse(
+        b"""
         @prefix dn: <https://w3id.org/defensienota-2024/def/> .
         <https://w3id.org/defensienota-2024/id/measure/x> a dn:Measure , dn:Organisation .
-    """,
-        format="turtle",
+    """
     )
     with pytest.raises(Inconsistent, match="measure/x"):
         reasoning.close(ontology, data, method)

@@ -27,7 +27,28 @@ def test_syntax_error_names_file_line_and_column() -> None:
     error = caught.value
     assert (error.line, error.column) == (6, 5)
     assert str(error).startswith(f"{BROKEN}:6:5: ")
-    assert "expected '.'" in str(error)
+    assert "A dot is expected at the end of statements" in str(error)
+
+
+def test_invalid_utf8_is_a_positioned_error(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.ttl"
+    bad.write_bytes(b'<urn:a> <urn:b> "ok" .\n<urn:a> <urn:c> "caf\xe9" .\n')
+    with pytest.raises(TurtleSyntaxError) as caught:
+        sources.parse_turtle(bad)
+    assert (caught.value.line, caught.value.column) == (2, 21)
+    assert "not valid UTF-8" in str(caught.value)
+
+
+def test_terms_are_ntriples_strings(tmp_path: Path) -> None:
+    doc = tmp_path / "doc.ttl"
+    doc.write_text(
+        "@prefix x: <http://x/> .\n"
+        'x:a x:p "plain"^^<http://www.w3.org/2001/XMLSchema#string> , "tagged"@nl , 1.50 .\n',
+        encoding="utf-8",
+    )
+    objects = {o for _, _, o in sources.parse_turtle(doc)}
+    decimal = '"1.50"^^<http://www.w3.org/2001/XMLSchema#decimal>'
+    assert objects == {'"plain"', '"tagged"@nl', decimal}
 
 
 def test_missing_data_directory_is_reported(tmp_path: Path) -> None:

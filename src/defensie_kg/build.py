@@ -17,12 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph
-from rdflib.term import Node
 
 from defensie_kg import cache, reasoning, sources, validation
 from defensie_kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from defensie_kg.settings import Settings
+from defensie_kg.terms import Term, Triple
 from defensie_kg.validation import Report
 
 Progress = Callable[[str], None]
@@ -75,29 +74,26 @@ def build(settings: Settings, progress: Progress | None = None, use_cache: bool 
     )
 
 
-def to_nquads(graphs: dict[str, Graph]) -> bytes:
+def to_nquads(graphs: dict[str, set[Triple]]) -> bytes:
     """Canonical, sorted N-Quads of the named graphs: the same inputs give the same bytes.
 
     Blank nodes (the ontology's RDF lists) get RDFC-1.0 canonical labels, so
     their ids do not change from one parse to the next.
     """
-    dataset = ox.Dataset()
-    for name, graph in graphs.items():
-        data = graph.serialize(format="nt", encoding="utf-8")
-        for triple in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
-            dataset.add(
-                ox.Quad(triple.subject, triple.predicate, triple.object, ox.NamedNode(name))
-            )
-    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
-    text = ox.serialize(dataset, format=ox.RdfFormat.N_QUADS) or b""
-    return b"".join(sorted(set(text.splitlines(keepends=True))))
+    lines = [f"{s} {p} {o} <{name}> .\n" for name, graph in graphs.items() for s, p, o in graph]
+    if any("_:" in line for line in lines):
+        dataset = ox.Dataset(ox.parse("".join(lines).encode(), format=ox.RdfFormat.N_QUADS))
+        dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+        text = ox.serialize(dataset, format=ox.RdfFormat.N_QUADS) or b""
+        lines = text.decode().splitlines(keepends=True)
+    return "".join(sorted(set(lines))).encode()
 
 
-def _files_of(inputs: sources.Sources, root: Path) -> dict[Node, tuple[str, ...]]:
-    files: dict[Node, set[str]] = defaultdict(set)
+def _files_of(inputs: sources.Sources, root: Path) -> dict[Term, tuple[str, ...]]:
+    files: dict[Term, set[str]] = defaultdict(set)
     names = {f.graph: f.path.relative_to(root).as_posix() for f in inputs.files}
     for graph_name, graph in inputs.data.items():
-        for subject in set(graph.subjects()):
+        for subject in {t[0] for t in graph}:
             files[subject].add(names[graph_name])
     return {s: tuple(sorted(f)) for s, f in files.items()}
 

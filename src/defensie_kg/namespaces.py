@@ -32,6 +32,8 @@ UNIT = Namespace("http://qudt.org/vocab/unit/")
 VOID = Namespace("http://rdfs.org/ns/void#")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+SH = Namespace("http://www.w3.org/ns/shacl#")
+RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
 
 # Graph names: one per source file, one for the closure.
 ONTOLOGY_GRAPH = GRAPH["ontology"]

@@ -8,6 +8,12 @@ nota graph, modulo the trivial triples listed in :func:`is_trivial`):
   rules it does not apply (property chains, ``scm-dom``/``scm-rng``), run to
   a fixpoint. Inconsistencies are checked with the OWL RL rules for
   ``owl:Nothing``, disjoint classes and ``owl:differentFrom``.
+
+Triples are :mod:`terms` strings. ``reasonable`` takes IRIs only, so literals
+and blank nodes go in as stand-in IRIs (``urn:x-defensie-kg:term:N``) and are
+mapped back: OWL RL never looks inside a literal except in the datatype rules,
+whose conclusions are about literals as subjects and so trivial (see
+:func:`is_trivial`); the test against owlrl guards this.
 """
 
 from __future__ import annotations
@@ -15,43 +21,45 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Literal as Choice
-from typing import cast
 
-from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal, Namespace, URIRef
-from rdflib.collection import Collection
-from rdflib.term import Identifier, Node
-
+from defensie_kg import terms
 from defensie_kg.errors import Inconsistent
+from defensie_kg.terms import Term, Triple
 
-Triple = tuple[Node, Node, Node]
 Method = Choice["fast", "owlrl"]
+Index = dict[Term, set[tuple[Term, Term]]]
 
-_BUILTIN = (str(RDF), str(RDFS), str(OWL), str(XSD))
-_ERR = Namespace("http://www.daml.org/2002/03/agents/agent-ont#")
-_TOP = {OWL.Thing, RDFS.Resource}
-_UNINFORMATIVE_TYPES = _TOP | {OWL.NamedIndividual, RDFS.Class, RDF.Property}
-_REFLEXIVE = {
-    OWL.sameAs,
-    RDFS.subClassOf,
-    RDFS.subPropertyOf,
-    OWL.equivalentClass,
-    OWL.equivalentProperty,
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+_OWL = "http://www.w3.org/2002/07/owl#"
+_ERR = "http://www.daml.org/2002/03/agents/agent-ont#"
+_BUILTIN = ("<" + _RDF, "<" + _RDFS, "<" + _OWL, "<" + terms.XSD)
+TYPE, FIRST, REST = f"<{_RDF}type>", f"<{_RDF}first>", f"<{_RDF}rest>"
+SUBCLASS, SUBPROPERTY = f"<{_RDFS}subClassOf>", f"<{_RDFS}subPropertyOf>"
+DOMAIN, RANGE = f"<{_RDFS}domain>", f"<{_RDFS}range>"
+NOTHING, SAME_AS, DIFFERENT = f"<{_OWL}Nothing>", f"<{_OWL}sameAs>", f"<{_OWL}differentFrom>"
+DISJOINT, CHAIN = f"<{_OWL}disjointWith>", f"<{_OWL}propertyChainAxiom>"
+_TOP = {f"<{_OWL}Thing>", f"<{_RDFS}Resource>"}
+_UNINFORMATIVE_TYPES = _TOP | {
+    f"<{_OWL}NamedIndividual>",
+    f"<{_RDFS}Class>",
+    f"<{_RDF}Property>",
+    f"<{_ERR}ErrorMessage>",
 }
-_TO_TOP = {RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range}
+_REFLEXIVE = {SAME_AS, SUBCLASS, SUBPROPERTY, f"<{_OWL}equivalentClass>"}
+_REFLEXIVE.add(f"<{_OWL}equivalentProperty>")
+_TO_TOP = {SUBCLASS, SUBPROPERTY, DOMAIN, RANGE}
+_STAND_IN = "urn:x-defensie-kg:term:"
 
 
-def close(ontology: Graph, data: Graph, method: Method = "fast") -> Graph:
+def close(ontology: set[Triple], data: set[Triple], method: Method = "fast") -> set[Triple]:
     """The triples OWL RL adds to ``ontology ∪ data``, without trivial ones.
 
     Raises :class:`Inconsistent` when the closure derives a contradiction.
     """
-    base = {normalise(t) for t in ontology} | {normalise(t) for t in data}
+    base = ontology | data
     everything = _owlrl(base) if method == "owlrl" else _fast(base)
-    inferred = Graph()
-    for triple in everything - base:
-        if not is_trivial(triple):
-            inferred.add(triple)
-    return inferred
+    return {t for t in everything - base if not is_trivial(t)}
 
 
 def is_trivial(triple: Triple) -> bool:
@@ -62,128 +70,129 @@ def is_trivial(triple: Triple) -> bool:
     ``... rdfs:subClassOf|domain|range owl:Thing``, and owlrl's error bookkeeping.
     """
     s, p, o = triple
-    if isinstance(s, Literal) or (s == o and p in _REFLEXIVE):
+    if s.startswith('"') or (s == o and p in _REFLEXIVE) or s.startswith(_BUILTIN):
         return True
-    if isinstance(s, URIRef) and str(s).startswith(_BUILTIN):
+    if p == TYPE and (o in _UNINFORMATIVE_TYPES or o.startswith(_BUILTIN[3])):
         return True
-    if p == RDF.type and (o in _UNINFORMATIVE_TYPES or o == _ERR.ErrorMessage):
-        return True
-    if p == RDF.type and isinstance(o, URIRef) and str(o).startswith(str(XSD)):
-        return True
-    return (p in _TO_TOP and o in _TOP) or p == _ERR.error
-
-
-def normalise(triple: Triple) -> Triple:
-    """RDF 1.1: ``"x"^^xsd:string`` and ``"x"`` are one term; use the short form."""
-    s, p, o = triple
-    if isinstance(o, Literal) and o.datatype == XSD.string:
-        return s, p, Literal(str(o))
-    return triple
+    return (p in _TO_TOP and o in _TOP) or p == f"<{_ERR}error>"
 
 
 def _owlrl(base: set[Triple]) -> set[Triple]:
     from owlrl import OWLRL_Semantics  # the slow reference: imported only when asked for
+    from rdflib import OWL, RDF
 
-    working = _graph(base)
+    working = terms.to_rdflib(base)
     closure = OWLRL_Semantics(working, False, False, rdfs=False)
     closure.closure()
-    problems = sorted(closure.error_messages) + _nothing_members(working)
+    members = working.subjects(RDF.type, OWL.Nothing)
+    nothing = [f"{s} is inferred to be owl:Nothing" for s in members]
+    problems = sorted(closure.error_messages) + nothing
     if problems:
         raise Inconsistent(problems)
-    return {normalise(t) for t in working}
+    return terms.from_rdflib(working)
 
 
 def _fast(base: set[Triple]) -> set[Triple]:
     import reasonable  # Rust extension; imported on first use to keep start-up light
 
-    schema = _Schema(base)
-    current = set(base)
-    while True:
-        reasoner = reasonable.PyReasoner()
-        reasoner.from_graph(list(current))
-        current |= {normalise(t) for t in reasoner.reason()}
-        index = _by_predicate(current)
-        extra = (schema.chains(index) | schema.domains_and_ranges(index)) - current
-        if not extra:
-            break
-        current |= extra
+    codec = _StandIns()
+    chains = _chain_axioms(terms.by_predicate(base))
+    reasoner = reasonable.PyReasoner()
+    current, new = set(base), list(base)
+    while new:
+        reasoner.from_graph([codec.encode(t) for t in new])
+        current |= codec.decode(reasoner.reason())
+        index = terms.by_predicate(current)
+        new = list((_chains(chains, index) | _domains_and_ranges(index)) - current)
+        current.update(new)
     problems = _clashes(index)
     if problems:
         raise Inconsistent(problems)
     return current
 
 
-class _Schema:
+class _StandIns:
+    """Two-way map between terms and the IRIs ``reasonable`` is given."""
+
+    def __init__(self) -> None:
+        self._to: dict[Term, str] = {}
+        self._from: dict[str, Term] = {}
+
+    def encode(self, triple: Triple) -> tuple[str, str, str]:
+        return self._iri(triple[0]), self._iri(triple[1]), self._iri(triple[2])
+
+    def decode(self, triples: Iterable[tuple[str, str, str]]) -> set[Triple]:
+        # reasonable answers with rdflib URIRefs: str() makes them plain dict keys
+        memo = self._from
+        found: set[Triple] = set()
+        for triple in triples:
+            s, p, o = str(triple[0]), str(triple[1]), str(triple[2])
+            found.add((memo.get(s) or f"<{s}>", memo.get(p) or f"<{p}>", memo.get(o) or f"<{o}>"))
+        return found
+
+    def _iri(self, term: Term) -> str:
+        if term.startswith("<"):
+            return term[1:-1]
+        stand_in = self._to.get(term)
+        if stand_in is None:
+            stand_in = self._to[term] = f"{_STAND_IN}{len(self._to)}"
+            self._from[stand_in] = term
+        return stand_in
+
+
+def _chain_axioms(index: Index) -> list[tuple[Term, list[Term]]]:
     """The property chains declared in the input (they never change while reasoning)."""
-
-    def __init__(self, triples: set[Triple]) -> None:
-        graph = _graph(t for t in triples if not isinstance(t[0], Literal))
-        self.chain_axioms = [
-            (prop, list(Collection(graph, head)))
-            for prop, head in graph.subject_objects(OWL.propertyChainAxiom)
-        ]
-
-    def chains(self, index: dict[Node, set[tuple[Node, Node]]]) -> set[Triple]:
-        """prp-spo2: a property chain p1 ∘ … ∘ pn implies its super-property."""
-        found: set[Triple] = set()
-        for prop, chain in self.chain_axioms:
-            pairs = set(index.get(chain[0], ()))
-            for link in chain[1:]:
-                successors: dict[Node, set[Node]] = defaultdict(set)
-                for a, b in index.get(link, ()):
-                    successors[a].add(b)
-                pairs = {(x, z) for x, y in pairs for z in successors.get(y, ())}
-            found |= {(x, prop, z) for x, z in pairs}
-        return found
-
-    @staticmethod
-    def domains_and_ranges(index: dict[Node, set[tuple[Node, Node]]]) -> set[Triple]:
-        """scm-dom1/2, scm-rng1/2: domains and ranges along class and property hierarchies."""
-        supers: dict[Node, set[Node]] = defaultdict(set)
-        for cls, sup in index.get(RDFS.subClassOf, ()):
-            supers[cls].add(sup)
-        subs: dict[Node, set[Node]] = defaultdict(set)
-        for sub, prop in index.get(RDFS.subPropertyOf, ()):
-            subs[prop].add(sub)
-        found: set[Triple] = set()
-        for relation in (RDFS.domain, RDFS.range):
-            for prop, cls in index.get(relation, ()):
-                found |= {(prop, relation, sup) for sup in supers.get(cls, ())}
-                found |= {(sub, relation, cls) for sub in subs.get(prop, ())}
-        return found
+    first = dict(index.get(FIRST, ()))
+    rest = dict(index.get(REST, ()))
+    return [(prop, terms.rdf_list(first, rest, head)) for prop, head in index.get(CHAIN, ())]
 
 
-def _by_predicate(triples: Iterable[Triple]) -> dict[Node, set[tuple[Node, Node]]]:
-    index: dict[Node, set[tuple[Node, Node]]] = defaultdict(set)
-    for s, p, o in triples:
-        index[p].add((s, o))
-    return index
+def _chains(axioms: list[tuple[Term, list[Term]]], index: Index) -> set[Triple]:
+    """prp-spo2: a property chain p1 ∘ … ∘ pn implies its super-property."""
+    found: set[Triple] = set()
+    for prop, chain in axioms:
+        if not chain:
+            continue
+        pairs = set(index.get(chain[0], ()))
+        for link in chain[1:]:
+            successors: dict[Term, set[Term]] = defaultdict(set)
+            for a, b in index.get(link, ()):
+                successors[a].add(b)
+            pairs = {(x, z) for x, y in pairs for z in successors.get(y, ())}
+        found |= {(x, prop, z) for x, z in pairs}
+    return found
 
 
-def _graph(triples: Iterable[Triple]) -> Graph:
-    graph = Graph()
-    for triple in triples:
-        graph.add(triple)
-    return graph
+def _domains_and_ranges(index: Index) -> set[Triple]:
+    """scm-dom1/2, scm-rng1/2: domains and ranges along class and property hierarchies."""
+    supers: dict[Term, set[Term]] = defaultdict(set)
+    for cls, sup in index.get(SUBCLASS, ()):
+        supers[cls].add(sup)
+    subs: dict[Term, set[Term]] = defaultdict(set)
+    for sub, prop in index.get(SUBPROPERTY, ()):
+        subs[prop].add(sub)
+    found: set[Triple] = set()
+    for relation in (DOMAIN, RANGE):
+        for prop, cls in index.get(relation, ()):
+            found |= {(prop, relation, sup) for sup in supers.get(cls, ())}
+            found |= {(sub, relation, cls) for sub in subs.get(prop, ())}
+    return found
 
 
-def _clashes(index: dict[Node, set[tuple[Node, Node]]]) -> list[str]:
+def _clashes(index: Index) -> list[str]:
     """cls-nothing2, cax-dw and eq-diff1 of OWL RL."""
-    members: dict[Node, set[Node]] = defaultdict(set)
-    for x, cls in index.get(RDF.type, ()):
+    members: dict[Term, set[Term]] = defaultdict(set)
+    for x, cls in index.get(TYPE, ()):
         members[cls].add(x)
-    # graph nodes are Identifiers (URIRef, BNode, Literal), which are ordered; Node is not
-    nothing = cast("set[Identifier]", members.get(OWL.Nothing, ()))
-    problems = [f"{x} is inferred to be owl:Nothing" for x in sorted(nothing)]
-    for c1, c2 in index.get(OWL.disjointWith, ()):
-        both = cast("set[Identifier]", members.get(c1, set()) & members.get(c2, set()))
-        problems += [f"{x} is both {c1} and {c2}, which are disjoint" for x in sorted(both)]
-    same = index.get(OWL.sameAs, set())
-    for a, b in index.get(OWL.differentFrom, ()):
+    name = terms.value
+    problems = [f"{name(x)} is inferred to be owl:Nothing" for x in sorted(members[NOTHING])]
+    for c1, c2 in sorted(index.get(DISJOINT, ())):
+        both = sorted(members.get(c1, set()) & members.get(c2, set()))
+        problems += [
+            f"{name(x)} is both {name(c1)} and {name(c2)}, which are disjoint" for x in both
+        ]
+    same = index.get(SAME_AS, set())
+    for a, b in sorted(index.get(DIFFERENT, ())):
         if a == b or (a, b) in same:
-            problems.append(f"{a} is said to be both the same as and different from {b}")
+            problems.append(f"{name(a)} is said to be the same as and different from {name(b)}")
     return problems
-
-
-def _nothing_members(graph: Graph) -> list[str]:
-    return [f"{s} is inferred to be owl:Nothing" for s in graph.subjects(RDF.type, OWL.Nothing)]

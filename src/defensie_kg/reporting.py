@@ -6,10 +6,10 @@ import json
 from collections import defaultdict
 from dataclasses import asdict
 
-from rdflib import RDF, BNode, Graph, Literal, URIRef
+import pyoxigraph as ox
 
-from defensie_kg.namespaces import shorten
-from defensie_kg.validation import SH, Report, Result
+from defensie_kg.namespaces import RDF, SH, shorten
+from defensie_kg.validation import Report, Result
 
 
 def to_text(report: Report, include_warnings: bool = True) -> str:
@@ -56,28 +56,41 @@ def to_json(report: Report) -> str:
 
 def to_turtle(report: Report) -> str:
     """The report as a SHACL ``sh:ValidationReport`` in Turtle."""
-    graph = Graph()
-    graph.bind("sh", SH)
-    root = URIRef("urn:defensie-kg:validation-report")
-    graph.add((root, RDF.type, SH.ValidationReport))
-    graph.add((root, SH.conforms, Literal(report.conforms)))
+    root = ox.NamedNode("urn:defensie-kg:validation-report")
+    conforms = ox.Literal(str(report.conforms).lower(), datatype=ox.NamedNode(XSD_BOOLEAN))
+    triples = [
+        ox.Triple(root, _iri(RDF.type), _iri(SH.ValidationReport)),
+        ox.Triple(root, _iri(SH.conforms), conforms),
+    ]
     for index, r in enumerate(report.results):
-        node = URIRef(f"urn:defensie-kg:validation-report:{index}")
-        graph.add((root, SH.result, node))
-        graph.add((node, RDF.type, SH.ValidationResult))
-        graph.add((node, SH.resultSeverity, SH[r.severity]))
-        graph.add((node, SH.focusNode, _node(r.focus)))
-        graph.add((node, SH.resultMessage, Literal(r.message)))
-        graph.add((node, SH.sourceShape, _node(r.shape)))
+        node = ox.NamedNode(f"urn:defensie-kg:validation-report:{index}")
+        statements = [
+            (RDF.type, _iri(SH.ValidationResult)),
+            (SH.resultSeverity, _iri(SH[r.severity])),
+            (SH.focusNode, _node(r.focus)),
+            (SH.resultMessage, ox.Literal(r.message)),
+            (SH.sourceShape, _node(r.shape)),
+        ]
         if r.path:
-            graph.add((node, SH.resultPath, _node(r.path)))
+            statements.append((SH.resultPath, _node(r.path)))
         if r.value is not None:
-            graph.add((node, SH.value, Literal(r.value)))
-    return graph.serialize(format="turtle")
+            statements.append((SH.value, ox.Literal(r.value)))
+        triples.append(ox.Triple(root, _iri(SH.result), node))
+        triples += [ox.Triple(node, _iri(p), o) for p, o in statements]
+    text = ox.serialize(triples, format=ox.RdfFormat.TURTLE, prefixes={"sh": str(SH)})
+    return (text or b"").decode("utf-8")
 
 
-def _node(value: str) -> URIRef | BNode:
-    return URIRef(value) if "://" in value or value.startswith("urn:") else BNode(value)
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+
+
+def _iri(value: str) -> ox.NamedNode:
+    return ox.NamedNode(value)
+
+
+def _node(value: str) -> ox.NamedNode | ox.BlankNode:
+    is_iri = "://" in value or value.startswith("urn:")
+    return ox.NamedNode(value) if is_iri else ox.BlankNode(value)
 
 
 def _short_value(value: str) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph
-
+from defensie_kg import terms
 from defensie_kg.errors import InputMissing, TurtleSyntaxError
 from defensie_kg.namespaces import ONTOLOGY_GRAPH, data_graph
+from defensie_kg.terms import Triple
 
 SHAPES_FILE = "shapes.ttl"
 
@@ -27,17 +26,14 @@ class SourceFile:
 class Sources:
     """The parsed inputs of a build: ontology, data graphs and shapes."""
 
-    ontology: Graph
-    data: dict[str, Graph]
-    shapes: Graph
+    ontology: set[Triple]
+    data: dict[str, set[Triple]]
+    shapes: set[Triple]
     files: list[SourceFile]
 
-    def data_union(self) -> Graph:
-        """All data graphs merged into one graph."""
-        union = Graph()
-        for graph in self.data.values():
-            union += graph
-        return union
+    def data_union(self) -> set[Triple]:
+        """All data graphs merged into one."""
+        return set().union(*self.data.values())
 
 
 def find(root: Path) -> tuple[list[SourceFile], Path]:
@@ -71,49 +67,38 @@ def fingerprint(root: Path) -> str:
 def load(root: Path) -> Sources:
     """Parse every input file; a syntax error raises :class:`TurtleSyntaxError`."""
     files, shapes_path = find(root)
-    ontology, data = Graph(), {}
+    ontology: set[Triple] = set()
+    data: dict[str, set[Triple]] = {}
     for source in files:
-        graph = parse_turtle(source.path)
+        triples = parse_turtle(source.path)
         if source.graph == ONTOLOGY_GRAPH:
-            ontology += graph
+            ontology |= triples
         else:
-            data[source.graph] = graph
+            data[source.graph] = triples
     return Sources(ontology, data, parse_turtle(shapes_path), files)
 
 
-_POSITION = re.compile(r"at line (\d+)(?: of <[^>]*>)?:?\s*(.*)", re.S)
+def parse_turtle(path: Path) -> set[Triple]:
+    """Parse one Turtle file, turning the parser's errors into ``file:line:col`` errors.
 
-
-def parse_turtle(path: Path) -> Graph:
-    """Parse one Turtle file, turning rdflib's errors into ``file:line:col`` errors."""
-    text = path.read_text(encoding="utf-8", errors="strict")
-    graph = Graph()
+    The file's own URL is the base IRI, as for any Turtle document read from disk.
+    """
     try:
-        graph.parse(data=text, format="turtle", publicID=path.resolve().as_uri())
-    except Exception as exc:  # rdflib raises several unrelated types for bad syntax
-        raise _syntax_error(path, text, exc) from None
-    return graph
+        text = path.read_bytes()
+        text.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        line = text[: exc.start].count(b"\n") + 1
+        column = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise TurtleSyntaxError(path, line, column, "the file is not valid UTF-8") from None
+    try:
+        return terms.parse(text, base_iri=path.resolve().as_uri())
+    except SyntaxError as exc:
+        raise _syntax_error(path, exc) from None
 
 
-def _syntax_error(path: Path, text: str, exc: Exception) -> TurtleSyntaxError:
-    message = str(exc)
-    reason = _clean(getattr(exc, "_why", None) or message)
-    found, at, lines = (
-        getattr(exc, "_str", None),
-        getattr(exc, "_i", None),
-        getattr(exc, "lines", None),
-    )
-    if isinstance(found, bytes) and isinstance(at, int) and isinstance(lines, int):
-        # rdflib's notation3 parser keeps the whole input, the byte offset of the bad
-        # token and the number of newlines before it (0-based line).
-        line_start = found.rfind(b"\n", 0, at) + 1
-        column = len(found[line_start:at].decode("utf-8", errors="replace")) + 1
-        return TurtleSyntaxError(path, lines + 1, column, reason)
-    match = _POSITION.search(message)
-    line = int(match.group(1)) if match else 1
-    return TurtleSyntaxError(path, line, 1, reason)
-
-
-def _clean(message: str) -> str:
-    message = " ".join(message.split())
-    return message.replace("\\n", " ")[:300]
+def _syntax_error(path: Path, exc: SyntaxError) -> TurtleSyntaxError:
+    # pyoxigraph: "Parser error at line L between columns C1 and C2: <reason>", with
+    # lineno/offset set to the (1-based) start of the offending token.
+    message = str(exc.msg or exc)
+    reason = message.split(": ", 1)[1] if message.startswith("Parser error") else message
+    return TurtleSyntaxError(path, exc.lineno or 1, exc.offset or 1, " ".join(reason.split()))

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from rdflib import RDF, Graph, Namespace, URIRef
-from rdflib.term import Node
-
-SH = Namespace("http://www.w3.org/ns/shacl#")
+from defensie_kg import terms
+from defensie_kg.terms import Term, Triple
 
 
 @dataclass(frozen=True)
@@ -49,49 +47,58 @@ class Report:
 
 
 def validate(
-    data: Graph, inferred: Graph, shapes: Graph, files_of: dict[Node, tuple[str, ...]] | None = None
+    data: set[Triple],
+    inferred: set[Triple],
+    shapes: set[Triple],
+    files_of: dict[Term, tuple[str, ...]] | None = None,
 ) -> Report:
     """Validate ``data ∪ inferred`` against ``shapes``.
 
     ``files_of`` maps a subject to the data files asserting it, so the report
     can tell a contributor which file to open.
     """
-    # Imported here: pySHACL takes ~0.4 s to import and a warm start never validates.
-    from pyshacl import validate as pyshacl_validate
-
-    combined = Graph()
-    combined += data
-    combined += inferred
-    _, results_graph, _ = pyshacl_validate(
-        combined,
-        shacl_graph=shapes,
-        inference="none",
-        advanced=True,
-        allow_warnings=True,
-        inplace=True,  # the combined graph is ours and thrown away: no defensive copy
-    )
     files_of = files_of or {}
     results = [
-        _result(results_graph, node, files_of)
-        for node in results_graph.subjects(RDF.type, SH.ValidationResult)
+        Result(**{**r.__dict__, "files": files_of.get(_focus_term(r.focus), ())})
+        for r in _pyshacl(data | inferred, shapes)
     ]
     results.sort(key=lambda r: (r.files, r.focus, r.path or "", r.message))
     return Report(results)
 
 
-def _result(graph: Graph, node: Node, files_of: dict[Node, tuple[str, ...]]) -> Result:
-    def text(prop: URIRef) -> str | None:
-        value = graph.value(node, prop)
-        return None if value is None else str(value)
+def _focus_term(focus: str) -> Term:
+    return terms.iri(focus) if ":" in focus else "_:" + focus
 
-    focus = graph.value(node, SH.focusNode)
-    severity = text(SH.resultSeverity) or str(SH.Violation)
-    return Result(
-        severity=severity.rsplit("#", 1)[-1],
-        focus=str(focus),
-        path=text(SH.resultPath),
-        value=text(SH.value),
-        message=text(SH.resultMessage) or "",
-        shape=text(SH.sourceShape) or "",
-        files=files_of.get(focus, ()) if focus is not None else (),
+
+def _pyshacl(graph: set[Triple], shapes: set[Triple]) -> list[Result]:
+    # Imported here: pySHACL takes ~0.4 s to import and a warm start never validates.
+    from pyshacl import validate as pyshacl_validate
+    from rdflib import RDF, Namespace, URIRef
+    from rdflib.term import Node
+
+    sh = Namespace("http://www.w3.org/ns/shacl#")
+    _, report, _ = pyshacl_validate(
+        terms.to_rdflib(graph),
+        shacl_graph=terms.to_rdflib(shapes),
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        inplace=True,  # the data graph is ours and thrown away: no defensive copy
     )
+
+    def result(node: Node) -> Result:
+        def text(prop: URIRef) -> str | None:
+            value = report.value(node, prop)
+            return None if value is None else str(value)
+
+        severity = text(sh.resultSeverity) or str(sh.Violation)
+        return Result(
+            severity=severity.rsplit("#", 1)[-1],
+            focus=text(sh.focusNode) or "",
+            path=text(sh.resultPath),
+            value=text(sh.value),
+            message=text(sh.resultMessage) or "",
+            shape=text(sh.sourceShape) or "",
+        )
+
+    return [result(node) for node in report.subjects(RDF.type, sh.ValidationResult)]
