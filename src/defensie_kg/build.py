@@ -63,7 +63,9 @@ def build(settings: Settings, progress: Progress | None = None, use_cache: bool 
     report = validation.validate(data, inferred, inputs.shapes, _files_of(inputs, settings.root))
     step("validation", started)
     graphs = {ONTOLOGY_GRAPH: inputs.ontology, **inputs.data, INFERRED_GRAPH: inferred}
+    started = time.perf_counter()
     nquads = to_nquads(graphs)
+    step("serialisation", started)
     meta = {
         "built": datetime.now(UTC).isoformat(timespec="seconds"),
         "graphs": {str(name): len(g) for name, g in graphs.items()},
@@ -78,15 +80,19 @@ def to_nquads(graphs: dict[str, set[Triple]]) -> bytes:
     """Canonical, sorted N-Quads of the named graphs: the same inputs give the same bytes.
 
     Blank nodes (the ontology's RDF lists) get RDFC-1.0 canonical labels, so
-    their ids do not change from one parse to the next.
+    their ids do not change from one parse to the next. The labels depend only
+    on the quads that mention a blank node, so only those go through the
+    (costly) canonicalisation.
     """
     lines = [f"{s} {p} {o} <{name}> .\n" for name, graph in graphs.items() for s, p, o in graph]
-    if any("_:" in line for line in lines):
-        dataset = ox.Dataset(ox.parse("".join(lines).encode(), format=ox.RdfFormat.N_QUADS))
+    blank = [line for line in lines if "_:" in line]
+    if blank:
+        dataset = ox.Dataset(ox.parse("".join(blank).encode(), format=ox.RdfFormat.N_QUADS))
         dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
         text = ox.serialize(dataset, format=ox.RdfFormat.N_QUADS) or b""
-        lines = text.decode().splitlines(keepends=True)
-    return "".join(sorted(set(lines))).encode()
+        lines = [line for line in lines if "_:" not in line]
+        lines += text.decode("utf-8").splitlines(keepends=True)
+    return "".join(sorted(set(lines))).encode("utf-8")
 
 
 def _files_of(inputs: sources.Sources, root: Path) -> dict[Term, tuple[str, ...]]:
