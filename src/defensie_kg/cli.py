@@ -195,17 +195,29 @@ def serve(
     reload: bool | None,
 ) -> None:
     """Build (or load the cached build) and serve the SPARQL endpoint and pages."""
-    import uvicorn
-
-    from defensie_kg.web import middleware, reloading
-    from defensie_kg.web.app import create_app
-
     settings = _settings(ctx).with_overrides(
         host=host, port=port, store_url=store_url, reload=reload or None
     )
-    _checked_build(settings)  # fail here, with an exit code, rather than inside uvicorn
+    built = _checked_build(settings)  # fail here, with an exit code, rather than inside uvicorn
+    # Start the query workers first, while this process imports the web stack: they are
+    # what the first query waits for. The server listens before they are up.
+    from defensie_kg.engine import QueryPool
+
+    pool = None
+    if not settings.store_url:
+        pool = QueryPool(built.dataset, settings.query_workers, settings.query_timeout, wait=False)
+
+    import uvicorn
+
+    from defensie_kg.web import middleware, reloading
+    from defensie_kg.web.app import create_app, start_state
+
     click.echo(f"Serving on http://{settings.host}:{settings.port}/ (Ctrl+C to stop)", err=True)
-    app = create_app(settings)
+    if pool is None:
+        app = create_app(settings)
+    else:
+        started = pool
+        app = create_app(settings, start=lambda s: start_state(s, built, started))
     reloading.install_signal_handlers(app)  # SIGHUP: reload; SIGTERM: drain, then exit 0
     uvicorn.run(
         app,

@@ -1,28 +1,30 @@
 """The FastAPI application, built by :func:`create_app` from a :class:`Settings`.
 
 The lifespan builds (or loads the cached build of) the knowledge graph and
-starts the query workers; routes live in their own modules; errors are
-mapped to statuses here and nowhere else.
+starts the query workers, or takes a state the caller started
+(:func:`start_state`: ``serve`` starts listening while the workers and the
+in-process graph load); routes live in their own modules; errors are mapped
+to statuses by the handlers here (:mod:`defensie_kg.web.failures`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from defensie_kg import __version__, formats, named_queries
+from defensie_kg import __version__, named_queries
 from defensie_kg.build import Build, build
 from defensie_kg.engine import QueryPool
-from defensie_kg.errors import KGError, NotAcceptable, NotValid
+from defensie_kg.errors import KGError, NotValid
 from defensie_kg.settings import Settings
 from defensie_kg.store import KnowledgeGraph
 from defensie_kg.web import (
@@ -33,11 +35,12 @@ from defensie_kg.web import (
     pages,
     queries,
     sparql,
-    templating,
     visuals,
 )
+from defensie_kg.web.failures import error_response, kg_error_response
+from defensie_kg.web.hotpath import HotPath
 from defensie_kg.web.reloading import Reloader
-from defensie_kg.web.state import AppState, Executor
+from defensie_kg.web.state import AppState, Executor, GraphLoad
 
 log = logging.getLogger("defensie_kg")
 STATIC = Path(__file__).parent / "static"
@@ -45,15 +48,33 @@ STATIC = Path(__file__).parent / "static"
 
 def load_state(settings: Settings) -> AppState:
     """Build or load the graph and start the executor: everything the routes need."""
-    result = build(settings)
-    if not result.report.conforms:
-        if settings.require_valid:
-            raise NotValid("the data does not conform to the shapes; run `defensie-kg validate`")
-        log.warning("serving data with %d SHACL violations", len(result.report.violations))
+    result = _servable(settings, build(settings))
     graph = KnowledgeGraph.from_nquads(result.dataset)
     executor, sizes = _executor(settings, result, graph)
     catalogue = named_queries.load_all(settings.root / "queries")
     return AppState(settings, result, graph, executor, catalogue, sizes)
+
+
+def start_state(settings: Settings, result: Build, pool: QueryPool) -> AppState:
+    """The state of a server whose query workers are still starting: it loads its own copy
+    of the graph in the background once the first worker is up (not to slow that one
+    down), and only the routes that need that copy wait for it."""
+    _servable(settings, result)
+
+    def load() -> KnowledgeGraph:
+        pool.wait_first()
+        return KnowledgeGraph.from_nquads(result.dataset)
+
+    catalogue = named_queries.load_all(settings.root / "queries")
+    return AppState(settings, result, GraphLoad(load), pool, catalogue)
+
+
+def _servable(settings: Settings, result: Build) -> Build:
+    if not result.report.conforms:
+        if settings.require_valid:
+            raise NotValid("the data does not conform to the shapes; run `defensie-kg validate`")
+        log.warning("serving data with %d SHACL violations", len(result.report.violations))
+    return result
 
 
 def _executor(
@@ -80,13 +101,18 @@ def _executor(
     return store, sizes
 
 
-def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
-    """The web application; pass ``state`` to share one loaded graph between apps (tests)."""
+def create_app(
+    settings: Settings,
+    state: AppState | None = None,
+    start: Callable[[Settings], AppState] = load_state,
+) -> FastAPI:
+    """The web application; pass ``state`` to share one loaded graph between apps (tests),
+    or ``start`` to make the state at start-up some other way than :func:`load_state`."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = state is None
-        app.state.kg = load_state(settings) if owned else state
+        app.state.kg = start(settings) if owned else state
         app.state.reloader = Reloader(app, settings, load_state)
         if owned:
             app.state.reloader.start()
@@ -104,6 +130,7 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
         "Defence White Paper 2024.",
         lifespan=lifespan,
     )
+    app.add_middleware(HotPath)  # innermost: CORS and ours see its responses too
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -120,28 +147,10 @@ def create_app(settings: Settings, state: AppState | None = None) -> FastAPI:
     return app
 
 
-def _suggestions(request: Request) -> list[dict[str, str]]:
-    # For an unknown /id/... address, offer resources whose labels match its last word.
-    state = getattr(request.app.state, "kg", None)
-    words = [w for w in request.url.path.rsplit("/", 1)[-1].split("-") if len(w) > 3]
-    if state is None or not words:
-        return []
-    try:
-        hits = pages.find_labels(state, words[0], limit=8)
-    except KGError:
-        return []
-    lang = templating.language(request)
-    return [{"iri": h["iri"], "label": h[f"label_{lang}"]} for h in hits]
-
-
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KGError)
     async def kg_error(request: Request, exc: KGError) -> Response:
-        status = getattr(exc, "status", 500)
-        headers = {}
-        if isinstance(exc, NotAcceptable):
-            headers["Vary"] = "Accept"
-        return error_response(request, status, type(exc).__name__, str(exc), headers)
+        return kg_error_response(request, exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -163,26 +172,3 @@ def _install_error_handlers(app: FastAPI) -> None:
             "InternalError",
             "Something went wrong on our side; the error has been logged.",
         )
-
-
-def error_response(
-    request: Request, status: int, kind: str, message: str, headers: dict[str, str] | None = None
-) -> Response:
-    """Errors as text/plain on /sparql (what SPARQL clients show), an HTML page for
-    browsers, JSON elsewhere."""
-    if request.url.path.startswith("/sparql"):
-        return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
-    if formats.prefers_html(request.headers.get("accept")):
-        page = templating.render(
-            request,
-            "error.html",
-            status_code=status,
-            status=status,
-            title=kind,
-            message=message,
-            suggestions=_suggestions(request),
-        )
-        page.headers.update(headers or {})
-        return page
-    body = {"error": {"type": kind, "message": message, "status": status}}
-    return JSONResponse(body, status_code=status, headers=headers)

@@ -1,7 +1,8 @@
 """Operations endpoints: ``/health`` (liveness) and ``/ready`` (readiness).
 
 ``/health`` answers as long as the process serves HTTP. ``/ready`` answers 200
-only when a graph is loaded and the query executor answers a trivial ``ASK {}``
+only when the graph is loaded, every query worker has started (``serve``
+listens before that) and the query executor answers a trivial ``ASK {}``
 within :data:`PROBE_SECONDS` (a remote store that is down, or every worker busy
 past that, gives 503). Both report the error of a failed reload, while the
 last good build keeps serving.
@@ -44,7 +45,7 @@ def health(request: Request) -> JSONResponse:
 async def ready(request: Request) -> JSONResponse:
     """200 when the graph is loaded and valid and the store answers; 503 otherwise."""
     state: AppState | None = getattr(request.app.state, "kg", None)
-    if state is None:
+    if state is None or not state.graph_loaded or getattr(state.executor, "starting", False):
         return _unavailable({}, "NotReady", "The knowledge graph is not loaded yet.")
     report = state.build.report
     body: dict[str, Any] = {

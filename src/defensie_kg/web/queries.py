@@ -7,13 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
-from starlette.concurrency import run_in_threadpool
 
 from defensie_kg import formats, named_queries
 from defensie_kg.errors import QueryError
 from defensie_kg.web.deps import get_state
 from defensie_kg.web.protocol import parse_pairs
-from defensie_kg.web.responses import run_query
+from defensie_kg.web.responses import execute, run_query
 from defensie_kg.web.state import AppState
 from defensie_kg.web.templating import language, local, pick, render
 
@@ -50,6 +49,7 @@ async def run(name: str, request: Request, state: State) -> Response:
         and "format" not in options
         and formats.prefers_html(request.headers.get("accept"))
     ):
+        await state.wait_graph()  # the page labels IRIs from the in-process graph
         return await _html(request, state, query, values)
     request_ = named_queries.request(
         query,
@@ -78,7 +78,7 @@ async def _html(
         prepared = named_queries.request(
             query, values, format="json", max_rows=state.settings.max_rows
         )
-        result = await run_in_threadpool(state.executor.execute, prepared)
+        result = await execute(state, prepared)
         table = _table(json.loads(result.body), state, language(request))
     except QueryError as exc:
         error = str(exc)

@@ -54,6 +54,7 @@ async def _handle(request: Request, state: AppState, body: bytes) -> Response:
     )
     query = to_request(incoming, state.settings.max_rows, state.settings.service_allowlist)
     if query is None:
+        await state.wait_graph()  # it counts the graph's triples
         return service_description(request, state)
     return await run_query(state, query, head=request.method == "HEAD")
 

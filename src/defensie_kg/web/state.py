@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -13,23 +16,96 @@ from defensie_kg.store import KnowledgeGraph, QueryRequest, QueryResult
 
 
 class Executor(Protocol):
-    """Anything that answers a :class:`QueryRequest`: the worker pool or a remote store."""
+    """Anything that answers a :class:`QueryRequest`: the worker pool or a remote store.
+
+    One that also has ``async def execute_async(request)`` is awaited on the event loop
+    directly; otherwise ``execute`` runs in a thread.
+    """
 
     def execute(self, request: QueryRequest) -> QueryResult: ...
 
     def close(self) -> None: ...
 
 
+class GraphLoad:
+    """The in-process graph and its sizes, loaded in a background thread.
+
+    The server starts answering queries (in the workers) before its own copy of
+    the store, which only pages, the service description and counts need, is loaded.
+    """
+
+    def __init__(self, load: Callable[[], KnowledgeGraph]) -> None:
+        self._load = load
+        self._done = threading.Event()
+        self._graph: KnowledgeGraph | None = None
+        self._sizes: dict[str, int] = {}
+        self._error: BaseException | None = None
+        threading.Thread(target=self._run, daemon=True, name="graph-load").start()
+
+    def _run(self) -> None:
+        try:
+            graph = self._load()
+            self._sizes = graph.graph_sizes()
+            self._graph = graph
+        except BaseException as exc:  # kept and raised to whoever needs the graph
+            self._error = exc
+        finally:
+            self._done.set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def result(self) -> tuple[KnowledgeGraph, dict[str, int]]:
+        """The graph and its sizes, waiting for them (from a thread, never the event loop)."""
+        self._done.wait()
+        if self._graph is None:
+            raise RuntimeError("the in-process graph could not be loaded") from self._error
+        return self._graph, self._sizes
+
+    async def wait(self) -> None:
+        """Wait without blocking the event loop."""
+        if not self._done.is_set():
+            await asyncio.get_running_loop().run_in_executor(None, self._done.wait)
+
+
 @dataclass
 class AppState:
-    """Everything the routes need, loaded once at start-up."""
+    """Everything the routes need, loaded once at start-up.
+
+    ``source`` is the in-process graph, or a :class:`GraphLoad` still loading it:
+    async code awaits :meth:`wait_graph` before it touches :attr:`graph`.
+    """
 
     settings: Settings
     build: Build
-    graph: KnowledgeGraph  # in-process copy for pages and counts (bounded lookups only)
+    source: KnowledgeGraph | GraphLoad  # in-process copy for pages and counts (bounded lookups)
     executor: Executor  # runs client queries, with the time limit
     queries: dict[str, NamedQuery]
-    graph_sizes: dict[str, int] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def graph(self) -> KnowledgeGraph:
+        """The in-process graph (waits while it is still loading)."""
+        if isinstance(self.source, GraphLoad):
+            return self.source.result()[0]
+        return self.source
+
+    @property
+    def graph_sizes(self) -> dict[str, int]:
+        """Triples per named graph (waits while the graph is still loading)."""
+        if isinstance(self.source, GraphLoad):
+            return self.source.result()[1]
+        return self.sizes
+
+    @property
+    def graph_loaded(self) -> bool:
+        return not isinstance(self.source, GraphLoad) or self.source.done
+
+    async def wait_graph(self) -> None:
+        """Wait for the in-process graph without blocking the event loop."""
+        if isinstance(self.source, GraphLoad):
+            await self.source.wait()
 
     def select(self, query: str) -> list[dict[str, str]]:
         """Rows of a SELECT on the in-process graph, values as strings (for pages)."""

@@ -19,13 +19,13 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from markupsafe import Markup
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from defensie_kg.namespaces import DN, ID, PREFIXES, shorten
 from defensie_kg.store import QueryRequest
 from defensie_kg.web import svg
 from defensie_kg.web.deps import get_state
+from defensie_kg.web.responses import execute
 from defensie_kg.web.state import AppState
 from defensie_kg.web.templating import language, local, pick, render
 
@@ -120,7 +120,7 @@ _QUALIFIER_WORDS = {
 async def select(state: AppState, text: str) -> list[dict[str, str]]:
     """Run a SELECT on the live graph (through the executor, with its time limit)."""
     request = QueryRequest(text=text, format="json", max_rows=state.settings.max_rows)
-    result = await run_in_threadpool(state.executor.execute, request)
+    result = await execute(state, request)
     bindings = json.loads(result.body)["results"]["bindings"]
     return [{k: v["value"] for k, v in row.items()} for row in bindings]
 
