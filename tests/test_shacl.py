@@ -240,3 +240,20 @@ def test_unsupported_features_fall_back_to_pyshacl(
         fast = shacl.validate(data, shapes)
     assert "validating with pySHACL" in caplog.text
     assert Counter(fast) == Counter(shacl.validate(data, shapes, method="pyshacl"))
+
+
+def test_rdflib_term_identity() -> None:
+    # rdflib normalises xsd:token/xsd:normalizedString whitespace on construction, drops
+    # ^^xsd:string and compares language tags case-insensitively: counts and sh:in follow.
+    shapes = _ttl("""
+        ex:S sh:targetNode ex:x ; sh:property ex:tok, ex:max, ex:lang .
+        ex:tok sh:path ex:t ; sh:in ( "a b"^^xsd:token ) ; sh:message "tok" .
+        ex:max sh:path ex:t ; sh:maxCount 1 ; sh:message "max" .
+        ex:lang sh:path ex:l ; sh:maxCount 1 ; sh:message "lang" .
+    """)
+    data = _ttl("""
+        ex:x ex:t " a  b "^^xsd:token, "a\\tb"^^xsd:token ;
+            ex:t "a\\\\b \\"q\\"\\n"^^xsd:normalizedString ;
+            ex:l "x", "x"^^xsd:string .
+    """)
+    _same(data, shapes)
