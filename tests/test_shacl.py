@@ -64,16 +64,6 @@ def test_shape_fixtures_all_together(fixture_graph: set[Triple], loaded: sources
     assert {r.shape for r in results} >= expected_shapes
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f.name)
-def test_each_shape_fixture(loaded: sources.Sources, fixture: Path) -> None:
-    data: set[Triple] = set()
-    for name in ("document.ttl", "tasks-objectives.ttl"):
-        data |= sources.parse_turtle(ROOT / "data" / name)
-    data |= sources.parse_turtle(fixture)
-    _same(loaded.ontology | data | reasoning.close(loaded.ontology, data), loaded.shapes)
-
-
 def test_the_nota_graph(loaded: sources.Sources) -> None:
     data = loaded.data_union()
     results = _same(loaded.ontology | data | reasoning.close(loaded.ontology, data), loaded.shapes)
