@@ -2,7 +2,8 @@
 
 ``python -m bench.stages ROOT`` prints JSON: seconds per repetition of
 parse (``sources.load``), union, reasoning (fast, and the owlrl reference
-once), validation, serialisation to N-Quads and cache load
+once), validation (fast, and the pySHACL reference once, with the owlrl one),
+serialisation to N-Quads and cache load
 (``KnowledgeGraph.from_nquads``), plus the process's peak RSS.
 ``--load DATASET`` times only the cache load of an existing dataset.
 """
@@ -55,6 +56,11 @@ def all_stages(root: Path, reps: int, owlrl: bool) -> dict[str, Any]:
     out["validation"], report = timed(
         lambda: validation.validate(data, inferred, inputs.shapes, files_of), reps
     )
+    if owlrl:
+        out["validation_pyshacl"], reference_report = timed(
+            lambda: validation.validate(data, inferred, inputs.shapes, files_of, "pyshacl"), 1
+        )
+        out["pyshacl_same_results"] = reference_report.results == report.results
     graphs = {ONTOLOGY_GRAPH: inputs.ontology, **inputs.data, INFERRED_GRAPH: inferred}
     out["serialise"], nquads = timed(lambda: build.to_nquads(graphs), reps)
     with tempfile.TemporaryDirectory() as folder:
