@@ -88,3 +88,20 @@ def test_trivial_triples_are_dropped(real_build: Build) -> None:
         { ?s a <http://www.w3.org/2002/07/owl#Thing> }
         UNION { ?s <http://www.w3.org/2002/07/owl#sameAs> ?s } } }"""
     assert b"false" in kg.execute(QueryRequest(trivial, format="json")).body
+
+
+def test_reasonable_answers_in_plain_strings_and_rdflib_is_left_intact() -> None:
+    import rdflib
+    import reasonable
+
+    reasoner = reasonable.PyReasoner()
+    reasoner.from_graph(
+        [
+            ("urn:x:a", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "urn:x:C"),
+            ("urn:x:C", "http://www.w3.org/2000/01/rdf-schema#subClassOf", "urn:x:D"),
+        ]
+    )
+    inferred = reasoning._reason(reasoner)
+    assert ("urn:x:a", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "urn:x:D") in inferred
+    assert all(type(term) is str for triple in inferred for term in triple)
+    assert rdflib.URIRef("urn:x:a") != "urn:x:a"  # the real URIRef is back
