@@ -9,6 +9,7 @@ RDF terms keeps values out of the query's grammar.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 OPAQUE = re.compile(
     r"'''.*?'''|\"\"\".*?\"\"\"|'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\""
@@ -18,11 +19,26 @@ OPAQUE = re.compile(
 _PROLOGUE = re.compile(r"^\s*(?:BASE\s*|PREFIX\s+[\w.-]*:\s*)", re.I)
 
 
+_MEMO_CHARS = 1 << 14  # longer texts are scrubbed afresh: the memo stays small
+
+
 def scrub(text: str) -> str:
     """``text`` with strings, IRIs and comments replaced by spaces (same length)."""
+    if len(text) > _MEMO_CHARS:
+        return _scrub(text)
+    return _scrub_memo(text)
+
+
+def _scrub(text: str) -> str:
     return OPAQUE.sub(lambda m: " " * len(m.group(0)), text)
 
 
+# One query is looked at up to six times (guards, dataset clauses, the WHERE group for
+# parameters): the regular expression is most of a cheap query's cost in the worker.
+_scrub_memo = lru_cache(maxsize=64)(_scrub)
+
+
+@lru_cache(maxsize=64)
 def first_keyword(text: str) -> str:
     """The first keyword after the prologue, upper-cased ('' if none)."""
     rest = scrub(text)
@@ -34,7 +50,14 @@ def first_keyword(text: str) -> str:
 
 def declares_dataset(text: str) -> bool:
     """True when the query has its own FROM or FROM NAMED clause."""
-    return re.search(r"(?<![\w?$:])FROM(?![\w:-])", scrub(text), re.I) is not None
+    scrubbed = scrub(text)
+    # The look-behind makes the expression slow to scan with; most queries have no FROM.
+    if "from" not in scrubbed.casefold():
+        return False
+    return _FROM.search(scrubbed) is not None
+
+
+_FROM = re.compile(r"(?<![\w?$:])FROM(?![\w:-])", re.I)
 
 
 def where_group_start(text: str) -> int:
