@@ -1,11 +1,16 @@
-"""The lexical checks keep their meaning behind their fast paths (memo, substring pre-checks)."""
+"""Fast paths keep their meaning: lexical checks (memo, substring pre-checks), %-decoding."""
 
 from __future__ import annotations
 
+from urllib.parse import quote, unquote_to_bytes
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from defensie_kg import guards, sparql_text
 from defensie_kg.errors import QueryRefused
+from defensie_kg.web import protocol
 
 
 @pytest.mark.parametrize("keyword", ["SERVICE", "service", "sErViCe"])
@@ -30,3 +35,17 @@ def test_long_texts_scrub_the_same_as_short_ones() -> None:
     padded = short + " " * (1 << 15)
     assert sparql_text.scrub(padded) == sparql_text.scrub(short) + " " * (1 << 15)
     assert sparql_text.scrub(short) == "SELECT ?s { ?s ?p     }    \n"
+
+
+@given(st.binary(max_size=60), st.sampled_from(["", "/", "\\", "\\%x"]))
+def test_percent_decoding_matches_urllib(raw: bytes, safe: str) -> None:
+    encoded = quote(raw, safe=safe).encode()
+    if b"%" in encoded and protocol._BAD_ESCAPE.search(encoded):
+        return  # refused before decoding (400)
+    assert protocol._unquote(encoded) == unquote_to_bytes(encoded)
+    if "%" not in safe:
+        assert protocol._unquote(encoded) == raw
+
+
+def test_backslashes_and_escaped_backslashes_decode_literally() -> None:
+    assert protocol._unquote(b"a\\%5Cx41%5c%41\\x41") == b"a\\\\x41\\A\\x41"

@@ -18,6 +18,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 
 from defensie_kg.errors import BadParameter, UnknownQuery
@@ -122,6 +123,9 @@ def request(query: NamedQuery, values: Mapping[str, str], **options: object) -> 
     return QueryRequest(query.text, bindings=bindings, **options)  # type: ignore[arg-type]
 
 
+# Pure in its arguments; the same few values come back on every call of a query, and
+# checking one costs a parse by the engine.
+@lru_cache(maxsize=256)
 def to_term(param: Parameter, raw: str | None) -> str:
     """The parameter's value as an N-Triples term, or :class:`BadParameter`."""
     value = param.default if raw is None or raw == "" else raw

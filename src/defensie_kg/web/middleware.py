@@ -62,6 +62,8 @@ EVERY_RESPONSE = (
 UNLIMITED = ("/health", "/ready")
 HASH_CHARS = 16  # of the query's sha256: enough to group repeats, useless to read it back
 MAX_LOGGED_PATH = 300
+# Where /sparql leaves the query text it decoded, so the access log need not decode it again.
+QUERY_TEXT = "defensie_kg.query_text"
 MAX_CLIENTS = 10_000  # rate-limit buckets kept before idle ones are dropped
 _PRINTABLE_ASCII = re.compile(rb"[\x21-\x7e]*")  # RFC 3986: anything else is %-encoded
 
@@ -202,12 +204,22 @@ class AccessLog:
                 entry["query_sha256"] = _query_hash(scope, bytes(body), self.max_body)
             if response["rows"] is not None and response["rows"].isdigit():
                 entry["rows"] = int(response["rows"])
-            access_log.info("%s", json.dumps(entry, separators=(",", ":")))
+            _log_line(json.dumps(entry, separators=(",", ":")))
+
+
+def _log_line(line: str) -> None:
+    """``access_log.info(line)`` without looking up the caller's frame, file and line
+    (a stack walk per request that no access-log format shows)."""
+    access_log.handle(
+        access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, line, (), None)
+    )
 
 
 def _query_hash(scope: Scope, body: bytes, limit: int) -> str | None:
     """sha256 prefix of the query, however it was sent (the same text gives the same hash)."""
-    text = _query_text(scope, body) if len(body) <= limit else None
+    text = scope.get(QUERY_TEXT)
+    if text is None:  # not a query the endpoint read (refused, malformed): decode it here
+        text = _query_text(scope, body) if len(body) <= limit else None
     if text is None:
         return None
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:HASH_CHARS]

@@ -7,8 +7,8 @@ so every protocol rule is testable without a server.
 from __future__ import annotations
 
 import re
+from _codecs import escape_decode
 from dataclasses import dataclass
-from urllib.parse import unquote_to_bytes
 
 from defensie_kg.errors import QueryError, UpdateRefused
 from defensie_kg.store import QueryRequest
@@ -54,7 +54,7 @@ def _decode(raw: bytes, where: str) -> str:
         # A '%' not followed by two hex digits is malformed; unquote would keep it silently.
         if _BAD_ESCAPE.search(text):
             raise QueryError(f"Malformed percent-encoding in the {where}.")
-        text = unquote_to_bytes(text)
+        text = _unquote(text)
     try:
         return text.decode("utf-8")
     except UnicodeDecodeError:
@@ -62,6 +62,16 @@ def _decode(raw: bytes, where: str) -> str:
 
 
 _BAD_ESCAPE = re.compile(rb"%(?![0-9A-Fa-f]{2})")
+
+
+def _unquote(text: bytes) -> bytes:
+    """``text`` with every ``%XX`` decoded (all of them checked well-formed before).
+
+    ``urllib.parse.unquote_to_bytes`` loops in Python once per escape: ~0.2 ms for a
+    typical encoded query. Rewritten as ``\\xXX`` escapes (backslashes doubled first),
+    the C escape decoder does the same in one pass.
+    """
+    return escape_decode(text.replace(b"\\", b"\\\\").replace(b"%", b"\\x"))[0]
 
 
 def to_request(

@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse
 from defensie_kg import formats, results
 from defensie_kg.namespaces import INFERRED_GRAPH, SD, VOID
 from defensie_kg.web.deps import get_state
+from defensie_kg.web.middleware import QUERY_TEXT
 from defensie_kg.web.protocol import Incoming, to_request
 from defensie_kg.web.responses import read_body, run_query
 from defensie_kg.web.state import AppState
@@ -56,6 +57,7 @@ async def _handle(request: Request, state: AppState, body: bytes) -> Response:
     if query is None:
         await state.wait_graph()  # it counts the graph's triples
         return service_description(request, state)
+    request.scope[QUERY_TEXT] = query.text  # the access log hashes it
     return await run_query(state, query, head=request.method == "HEAD")
 
 
