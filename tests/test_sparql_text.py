@@ -35,6 +35,9 @@ def test_long_texts_scrub_the_same_as_short_ones() -> None:
     padded = short + " " * (1 << 15)
     assert sparql_text.scrub(padded) == sparql_text.scrub(short) + " " * (1 << 15)
     assert sparql_text.scrub(short) == "SELECT ?s { ?s ?p     }    \n"
+    prologue = "PREFIX a: <urn:a> # " + "x" * (1 << 15) + "\n"
+    assert sparql_text.first_keyword(prologue + "insert data {}") == "INSERT"
+    assert sparql_text.first_keyword("PREFIX a: <urn:a> ask {}") == "ASK"
 
 
 @given(st.binary(max_size=60), st.sampled_from(["", "/", "\\", "\\%x"]))

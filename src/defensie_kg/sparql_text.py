@@ -19,7 +19,7 @@ OPAQUE = re.compile(
 _PROLOGUE = re.compile(r"^\s*(?:BASE\s*|PREFIX\s+[\w.-]*:\s*)", re.I)
 
 
-_MEMO_CHARS = 1 << 14  # longer texts are scrubbed afresh: the memo stays small
+_MEMO_CHARS = 1 << 14  # longer texts are looked at afresh: the memos stay small
 
 
 def scrub(text: str) -> str:
@@ -38,14 +38,22 @@ def _scrub(text: str) -> str:
 _scrub_memo = lru_cache(maxsize=64)(_scrub)
 
 
-@lru_cache(maxsize=64)
 def first_keyword(text: str) -> str:
     """The first keyword after the prologue, upper-cased ('' if none)."""
+    if len(text) > _MEMO_CHARS:
+        return _first_keyword(text)
+    return _first_keyword_memo(text)
+
+
+def _first_keyword(text: str) -> str:
     rest = scrub(text)
     while match := _PROLOGUE.match(rest):
         rest = rest[match.end() :]
     word = re.match(r"\s*([A-Za-z]+)", rest)
     return word.group(1).upper() if word else ""
+
+
+_first_keyword_memo = lru_cache(maxsize=64)(_first_keyword)
 
 
 def declares_dataset(text: str) -> bool:
