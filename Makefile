@@ -44,7 +44,7 @@ fmt: setup
 
 bench: setup
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r bench/requirements.txt
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 export: setup
 	$(BIN)/defensie-kg export --output dist/
