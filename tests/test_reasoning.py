@@ -105,3 +105,24 @@ def test_reasonable_answers_in_plain_strings_and_rdflib_is_left_intact() -> None
     assert ("urn:x:a", "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", "urn:x:D") in inferred
     assert all(type(term) is str for triple in inferred for term in triple)
     assert rdflib.URIRef("urn:x:a") != "urn:x:a"  # the real URIRef is back
+
+
+def test_a_panic_in_reasonable_falls_back_to_owlrl(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    class PanicException(BaseException):  # what pyo3 raises for a Rust panic
+        pass
+
+    def panic(_base: object) -> None:
+        raise PanicException("IriParseError")
+
+    monkeypatch.setattr(reasoning, "_fast", panic)
+    data = terms.parse(
+        b"@prefix dn: <https://w3id.org/defensienota-2024/def/> .\n"
+        b"<urn:x:p> a dn:PriorityTarget .\n"
+        b"dn:PriorityTarget <http://www.w3.org/2000/01/rdf-schema#subClassOf> dn:NatoRequirement ."
+    )
+    inferred = reasoning.close(set(), data)
+    nato_requirement = "<https://w3id.org/defensienota-2024/def/NatoRequirement>"
+    assert ("<urn:x:p>", reasoning.TYPE, nato_requirement) in inferred
+    assert "using the owlrl reference" in caplog.text

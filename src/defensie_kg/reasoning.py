@@ -18,6 +18,7 @@ whose conclusions are about literals as subjects and so trivial (see
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable
@@ -29,6 +30,7 @@ from defensie_kg.errors import Inconsistent
 from defensie_kg.terms import Term, Triple
 
 Method = Choice["fast", "owlrl"]
+log = logging.getLogger(__name__)
 Index = dict[Term, set[tuple[Term, Term]]]
 
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -60,7 +62,16 @@ def close(ontology: set[Triple], data: set[Triple], method: Method = "fast") -> 
     Raises :class:`Inconsistent` when the closure derives a contradiction.
     """
     base = ontology | data
-    everything = _owlrl(base) if method == "owlrl" else _fast(base)
+    if method == "owlrl":
+        everything = _owlrl(base)
+    else:
+        try:
+            everything = _fast(base)
+        except BaseException as exc:  # a Rust panic arrives as pyo3's PanicException
+            if type(exc).__name__ != "PanicException":
+                raise
+            log.warning("reasonable failed (%s); using the owlrl reference instead", exc)
+            everything = _owlrl(base)
     return {t for t in everything - base if not is_trivial(t)}
 
 
