@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from xml.sax.saxutils import escape, quoteattr
 
 from markupsafe import Markup
+
+from defensie_kg.results import escape, quoteattr
 
 FONT = 11  # px, matches `svg text` in style.css
 CHAR = 5.8  # average glyph width at FONT, for truncation

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
-from fastapi.templating import Jinja2Templates
 
 from defensie_kg.namespaces import BASE, shorten
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+if TYPE_CHECKING:
+    from fastapi.templating import Jinja2Templates
+
 LANGUAGES = ("nl", "en")
+
+
+@cache
+def templates() -> Jinja2Templates:
+    """The page templates, loaded on the first page: Jinja is not needed to answer queries,
+    and importing it would delay a starting server's first answer."""
+    from fastapi.templating import Jinja2Templates
+
+    return Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
 def language(request: Request) -> str:
@@ -44,4 +55,4 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         shorten=shorten,
         other_lang="en" if lang == "nl" else "nl",
     )
-    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
+    return templates().TemplateResponse(request, template, context, status_code=status_code)
