@@ -33,7 +33,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -45,6 +44,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from bench.peers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "https://w3id.org/defensienota-2024/"
@@ -81,12 +82,6 @@ class Sample:
 
 
 # --- the server and its memory -------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_server(root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:

@@ -36,7 +36,7 @@ def test_invalid_utf8_is_a_positioned_error(tmp_path: Path) -> None:
     with pytest.raises(TurtleSyntaxError) as caught:
         sources.parse_turtle(bad)
     assert (caught.value.line, caught.value.column) == (2, 21)
-    assert "not valid UTF-8" in str(caught.value)
+    assert "Invalid UTF-8" in str(caught.value)
 
 
 def test_terms_are_ntriples_strings(tmp_path: Path) -> None:

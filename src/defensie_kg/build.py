@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from defensie_kg import cache, reasoning, sources, validation
+from defensie_kg import cache, reasoning, sources, terms, validation
 from defensie_kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from defensie_kg.settings import Settings
-from defensie_kg.terms import Term, Triple
+from defensie_kg.terms import Triple
 from defensie_kg.validation import Report
 
 Progress = Callable[[str], None]
@@ -95,12 +95,12 @@ def to_nquads(graphs: dict[str, set[Triple]]) -> bytes:
     return "".join(sorted(set(lines))).encode("utf-8")
 
 
-def _files_of(inputs: sources.Sources, root: Path) -> dict[Term, tuple[str, ...]]:
-    files: dict[Term, set[str]] = defaultdict(set)
+def _files_of(inputs: sources.Sources, root: Path) -> dict[str, tuple[str, ...]]:
+    files: dict[str, set[str]] = defaultdict(set)
     names = {f.graph: f.path.relative_to(root).as_posix() for f in inputs.files}
     for graph_name, graph in inputs.data.items():
         for subject in {t[0] for t in graph}:
-            files[subject].add(names[graph_name])
+            files[terms.value(subject)].add(names[graph_name])
     return {s: tuple(sorted(f)) for s, f in files.items()}
 
 

@@ -22,6 +22,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,10 +247,8 @@ class QueryPool:
             _stop(worker)
             return
         with self._lock:
-            if self._closed:
-                closed = True
-            else:
-                closed = False
+            closed = self._closed
+            if not closed:
                 self._all.add(worker)
         if closed:
             _stop(worker)
@@ -257,7 +256,7 @@ class QueryPool:
         self._release(worker)
 
 
-def _offer(waiter: _Waiter, worker: _Worker, release: object) -> bool:
+def _offer(waiter: _Waiter, worker: _Worker, release: Callable[[_Worker], None]) -> bool:
     """Give ``worker`` to ``waiter`` (called under the pool's lock); False if it gave up."""
     if waiter.event is not None:
         if waiter.gone:
@@ -275,7 +274,7 @@ def _offer(waiter: _Waiter, worker: _Worker, release: object) -> bool:
 
     def deliver() -> None:  # in the waiter's loop: it may have given up meanwhile
         if future.done():
-            release(worker)  # type: ignore[operator]
+            release(worker)
         else:
             future.set_result(worker)
 

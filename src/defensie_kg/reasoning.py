@@ -50,8 +50,13 @@ _UNINFORMATIVE_TYPES = _TOP | {
     f"<{_RDF}Property>",
     f"<{_ERR}ErrorMessage>",
 }
-_REFLEXIVE = {SAME_AS, SUBCLASS, SUBPROPERTY, f"<{_OWL}equivalentClass>"}
-_REFLEXIVE.add(f"<{_OWL}equivalentProperty>")
+_REFLEXIVE = {
+    SAME_AS,
+    SUBCLASS,
+    SUBPROPERTY,
+    f"<{_OWL}equivalentClass>",
+    f"<{_OWL}equivalentProperty>",
+}
 _TO_TOP = {SUBCLASS, SUBPROPERTY, DOMAIN, RANGE}
 _STAND_IN = "urn:x-defensie-kg:term:"
 
@@ -109,9 +114,10 @@ def _fast(base: set[Triple]) -> set[Triple]:
     import reasonable  # Rust extension; imported on first use to keep start-up light
 
     codec = _StandIns()
-    chains = _chain_axioms(terms.by_predicate(base))
+    chains = _chain_axioms(base)
     reasoner = reasonable.PyReasoner()
     current, new = set(base), list(base)
+    index: Index = {}
     while new:
         reasoner.from_graph([codec.encode(t) for t in new])
         current |= codec.decode(_reason(reasoner))
@@ -175,8 +181,9 @@ class _StandIns:
         return stand_in
 
 
-def _chain_axioms(index: Index) -> list[tuple[Term, list[Term]]]:
+def _chain_axioms(base: set[Triple]) -> list[tuple[Term, list[Term]]]:
     """The property chains declared in the input (they never change while reasoning)."""
+    index = terms.by_predicate(t for t in base if t[1] in (FIRST, REST, CHAIN))
     first = dict(index.get(FIRST, ()))
     rest = dict(index.get(REST, ()))
     return [(prop, terms.rdf_list(first, rest, head)) for prop, head in index.get(CHAIN, ())]

@@ -48,7 +48,7 @@ _LOG = logging.getLogger(__name__)
 _SH = "http://www.w3.org/ns/shacl#"
 _RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 _RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-_XSD = "http://www.w3.org/2001/XMLSchema#"
+_XSD = terms.XSD
 _OWL_CLASS = "<http://www.w3.org/2002/07/owl#Class>"
 
 

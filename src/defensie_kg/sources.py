@@ -84,14 +84,7 @@ def parse_turtle(path: Path) -> set[Triple]:
     The file's own URL is the base IRI, as for any Turtle document read from disk.
     """
     try:
-        text = path.read_bytes()
-        text.decode("utf-8", errors="strict")
-    except UnicodeDecodeError as exc:
-        line = text[: exc.start].count(b"\n") + 1
-        column = exc.start - (text.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise TurtleSyntaxError(path, line, column, "the file is not valid UTF-8") from None
-    try:
-        return terms.parse(text, base_iri=path.resolve().as_uri())
+        return terms.parse(path.read_bytes(), base_iri=path.resolve().as_uri())
     except SyntaxError as exc:
         raise _syntax_error(path, exc) from None
 

@@ -39,10 +39,6 @@ def is_blank(term: Term) -> bool:
     return term.startswith("_:")
 
 
-def is_literal(term: Term) -> bool:
-    return term.startswith('"')
-
-
 def literal_parts(term: Term) -> tuple[str, str | None, str]:
     """``(lexical form, language or None, datatype IRI)`` of a literal term."""
     close = term.rfind('"')
@@ -64,11 +60,6 @@ def value(term: Term) -> str:
     return literal_parts(term)[0]
 
 
-def of(node: ox.NamedNode | ox.BlankNode | ox.Literal | ox.DefaultGraph | ox.Triple) -> Term:
-    """The term of a pyoxigraph node."""
-    return str(node)
-
-
 def parse(data: bytes | None = None, *, path: str | None = None, **options: object) -> set[Triple]:
     """Triples of an RDF document parsed by pyoxigraph (Turtle unless ``format`` is given).
 
@@ -77,11 +68,6 @@ def parse(data: bytes | None = None, *, path: str | None = None, **options: obje
     fmt = options.pop("format", ox.RdfFormat.TURTLE)
     quads = ox.parse(data, path=path, format=fmt, **options)  # type: ignore[arg-type]
     return {(str(q.subject), str(q.predicate), str(q.object)) for q in quads}
-
-
-def ntriples(triples: Iterable[Triple]) -> bytes:
-    """The triples as an N-Triples document (one statement per line, unsorted)."""
-    return "".join(f"{s} {p} {o} .\n" for s, p, o in triples).encode("utf-8")
 
 
 def by_predicate(triples: Iterable[Triple]) -> dict[Term, set[tuple[Term, Term]]]:

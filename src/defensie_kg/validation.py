@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from defensie_kg import shacl, terms
+from defensie_kg import shacl
 from defensie_kg.shacl import Method
-from defensie_kg.terms import Term, Triple
+from defensie_kg.terms import Triple
 
 
 @dataclass(frozen=True)
@@ -53,23 +53,20 @@ def validate(
     data: set[Triple],
     inferred: set[Triple],
     shapes: set[Triple],
-    files_of: dict[Term, tuple[str, ...]] | None = None,
+    files_of: dict[str, tuple[str, ...]] | None = None,
     method: Method = "fast",
 ) -> Report:
     """Validate ``data ∪ inferred`` against ``shapes``.
 
-    ``files_of`` maps a subject to the data files asserting it, so the report
-    can tell a contributor which file to open. ``method="pyshacl"`` runs the
+    ``files_of`` maps a subject (as :func:`terms.value` gives it, like a
+    result's focus) to the data files asserting it, so the report can tell a
+    contributor which file to open. ``method="pyshacl"`` runs the
     reference implementation (same results, ~40× slower).
     """
     files_of = files_of or {}
     results = [
-        Result(**{**r.__dict__, "files": files_of.get(_focus_term(r.focus), ())})
+        Result(**{**r.__dict__, "files": files_of.get(r.focus, ())})
         for r in shacl.validate(data | inferred, shapes, method)
     ]
     results.sort(key=lambda r: (r.files, r.focus, r.path or "", r.message))
     return Report(results)
-
-
-def _focus_term(focus: str) -> Term:
-    return terms.iri(focus) if ":" in focus else "_:" + focus
