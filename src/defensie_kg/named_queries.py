@@ -181,7 +181,7 @@ def _decimal(name: str, value: str) -> str:
 def _year(name: str, value: str) -> str:
     if not re.fullmatch(r"\d{4}", value.strip()):
         raise BadParameter(name, f"not a year (four digits): {value[:100]!r}")
-    return f'"{value.strip()}"^^<{XSD}gYear>'
+    return f'"{int(value.strip())}"^^<{XSD}integer>'
 
 
 def _boolean(name: str, value: str) -> str:
