@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-ASSETS_LOCK := src/defensie_kg/assets.lock.json
+ASSETS_LOCK := src/defensie_kg/web/assets.lock.json
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml $(ASSETS_LOCK) | cksum | cut -d' ' -f1)
 HOST ?= 127.0.0.1
 PORT ?= 8000
@@ -17,7 +17,7 @@ $(STAMP): requirements.lock pyproject.toml $(ASSETS_LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -r requirements.lock
 	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps --no-build-isolation -e .
-	$(BIN)/python -m defensie_kg.assets fetch
+	$(BIN)/python -m defensie_kg.web.assets fetch
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

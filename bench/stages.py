@@ -20,9 +20,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from defensie_kg import build, reasoning, sources, validation
+from defensie_kg.build import pipeline as build
+from defensie_kg.build import reasoning, sources, validation
 from defensie_kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
-from defensie_kg.store import KnowledgeGraph
+from defensie_kg.query.store import KnowledgeGraph
 
 
 def timed(function: Callable[[], Any], reps: int) -> tuple[list[float], Any]:

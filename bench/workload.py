@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from defensie_kg import named_queries, sparql_text
+from defensie_kg.query import named_queries, sparql_text
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 NUMERIC = {

@@ -18,7 +18,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from defensie_kg.build import Build, build
+from defensie_kg.build.pipeline import Build, build
 from defensie_kg.settings import Settings
 from defensie_kg.web.app import create_app, load_state
 from defensie_kg.web.state import AppState

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from defensie_kg.store import QueryRequest
+from defensie_kg.query.store import QueryRequest
 from defensie_kg.web.state import AppState
 
 ROOT = Path(__file__).resolve().parents[1]

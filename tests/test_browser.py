@@ -25,7 +25,7 @@ from urllib.parse import quote, urlsplit
 import pytest
 
 from conftest import ROOT, served
-from defensie_kg.build import Build
+from defensie_kg.build.pipeline import Build
 from defensie_kg.settings import Settings
 
 pytestmark = pytest.mark.browser

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, Literal
 
-from defensie_kg.originality import RUN_WORDS, copied_runs, read_hashes
-from defensie_kg.store import QueryRequest
+from defensie_kg.build.originality import RUN_WORDS, copied_runs, read_hashes
+from defensie_kg.query.store import QueryRequest
 from defensie_kg.web.state import AppState
 
 ROOT = Path(__file__).resolve().parents[1]

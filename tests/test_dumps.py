@@ -11,8 +11,9 @@ from fastapi.testclient import TestClient
 from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
-from defensie_kg import export, formats
 from defensie_kg.namespaces import INFERRED_GRAPH, PREFIXES
+from defensie_kg.query import export
+from defensie_kg.rdf import formats
 from defensie_kg.web.state import AppState
 
 VOID = Namespace("http://rdfs.org/ns/void#")

@@ -1,5 +1,5 @@
 """The query editor without a browser: /query, /query/config.json, /assets/yasgui/ and the
-setup step that fetches YASGUI (defensie_kg.assets)."""
+setup step that fetches YASGUI (defensie_kg.web.assets)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
-from defensie_kg import assets
 from defensie_kg.namespaces import PREFIXES
-from defensie_kg.web import editor
+from defensie_kg.web import assets
+from defensie_kg.web.routes import editor
 from defensie_kg.web.state import AppState
 
 LOCKED = assets.load_lock()["yasgui"]
@@ -43,7 +43,7 @@ TRAVERSALS = [
 def fetched() -> Path:
     where = assets.asset_dir("yasgui")
     if where is None:
-        message = "YASGUI is not fetched: run `python -m defensie_kg.assets fetch`"
+        message = "YASGUI is not fetched: run `python -m defensie_kg.web.assets fetch`"
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
@@ -170,7 +170,7 @@ def test_missing_assets_give_a_clear_message(client: TestClient, without_assets:
     soup = _soup(client, "/query?lang=en&query=" + "SELECT%20*%20%3Cscript%3Ealert(1)%3C/script%3E")
     notice = soup.find(id="editor-missing")
     assert notice is not None
-    assert "python -m defensie_kg.assets fetch" in notice.get_text()
+    assert "python -m defensie_kg.web.assets fetch" in notice.get_text()
     assert not any(url.startswith("/assets/") for url in _loaded_urls(soup))
     assert soup.find(id="yasgui") is None
     assert "SELECT * <script>alert(1)</script>" in notice.get_text()  # shown as text ...
@@ -181,7 +181,7 @@ def test_missing_assets_give_a_clear_message(client: TestClient, without_assets:
     assert client.get("/assets/yasgui/yasgui.min.js").status_code == 404
 
 
-# --- the setup step: python -m defensie_kg.assets fetch ---------------------------------
+# --- the setup step: python -m defensie_kg.web.assets fetch ---------------------------------
 
 
 def test_lock_pins_a_version_and_an_integrity() -> None:

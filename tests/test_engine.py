@@ -6,14 +6,14 @@ import time
 
 from fastapi.testclient import TestClient
 
-from defensie_kg.build import build
-from defensie_kg.engine import QueryPool
+from defensie_kg.build.pipeline import build
 from defensie_kg.errors import NotAcceptable
-from defensie_kg.formats import BY_NAME
+from defensie_kg.query.pool import QueryPool
+from defensie_kg.query.store import QueryRequest, QueryResult
+from defensie_kg.query.worker import decode_reply, decode_request, encode_reply, encode_request
+from defensie_kg.rdf.formats import BY_NAME
 from defensie_kg.settings import Settings
-from defensie_kg.store import QueryRequest, QueryResult
 from defensie_kg.web.app import create_app, start_state
-from defensie_kg.worker import decode_reply, decode_request, encode_reply, encode_request
 
 JSON = {"Accept": "application/sparql-results+json"}
 

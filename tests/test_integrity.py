@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import FIXTURES, ROOT, make_mini
-from defensie_kg.build import Build
+from defensie_kg.build.pipeline import Build
 
 BIN = Path(sys.executable).parent
 VIOLATION = (

@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from defensie_kg import named_queries
 from defensie_kg.cli import cli
 from defensie_kg.errors import BadParameter
-from defensie_kg.named_queries import NamedQuery
+from defensie_kg.query import named_queries
+from defensie_kg.query.named_queries import NamedQuery
 from defensie_kg.web.state import AppState
 
 ROOT = Path(__file__).resolve().parents[1]

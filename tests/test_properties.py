@@ -292,7 +292,7 @@ def test_generated_named_query_parameters_never_500(
 def test_xml_escaping_matches_the_standard_library(text: str) -> None:
     from xml.sax.saxutils import escape, quoteattr
 
-    from defensie_kg import results
+    from defensie_kg.rdf import results
 
     assert results.escape(text) == escape(text)
     assert results.quoteattr(text) == quoteattr(text)

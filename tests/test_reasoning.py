@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from defensie_kg import reasoning, sources, terms
-from defensie_kg.build import Build
+from defensie_kg.build import reasoning, sources
+from defensie_kg.build.pipeline import Build
 from defensie_kg.errors import Inconsistent
+from defensie_kg.query.store import KnowledgeGraph, QueryRequest
+from defensie_kg.rdf import terms
 from defensie_kg.settings import Settings
-from defensie_kg.store import KnowledgeGraph, QueryRequest
 
 PREFIX = "PREFIX dn: <https://w3id.org/defensienota-2024/def/>\n"
 
@@ -22,7 +23,7 @@ def _ask(kg: KnowledgeGraph, body: str, infer: bool) -> bool:
 
 @pytest.fixture(scope="module")
 def mini_graph(mini_settings: Settings) -> KnowledgeGraph:
-    from defensie_kg.build import build
+    from defensie_kg.build.pipeline import build
 
     return KnowledgeGraph.from_nquads(build(mini_settings).dataset)
 

@@ -23,10 +23,10 @@ from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route
 
 from conftest import FIXTURES, free_port, make_mini, start_server
-from defensie_kg.build import Build
+from defensie_kg.build.pipeline import Build
 from defensie_kg.errors import StoreUnavailable
+from defensie_kg.query.store import QueryRequest, QueryResult
 from defensie_kg.settings import Settings
-from defensie_kg.store import QueryRequest, QueryResult
 from defensie_kg.web import middleware
 from defensie_kg.web.app import create_app
 from defensie_kg.web.state import AppState

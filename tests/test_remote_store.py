@@ -20,8 +20,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from conftest import free_port
-from defensie_kg import formats, named_queries
-from defensie_kg.build import Build, build
+from defensie_kg.build.pipeline import Build, build
 from defensie_kg.cli import cli
 from defensie_kg.errors import (
     QueryRefused,
@@ -32,9 +31,11 @@ from defensie_kg.errors import (
     UpdateRefused,
 )
 from defensie_kg.namespaces import GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
-from defensie_kg.remote import RemoteStore
+from defensie_kg.query import named_queries
+from defensie_kg.query.remote import RemoteStore
+from defensie_kg.query.store import KnowledgeGraph, QueryRequest, QueryResult
+from defensie_kg.rdf import formats
 from defensie_kg.settings import Settings
-from defensie_kg.store import KnowledgeGraph, QueryRequest, QueryResult
 from defensie_kg.web.app import create_app
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from defensie_kg import reasoning, shacl, sources, terms
-from defensie_kg.terms import Triple
-from defensie_kg.validation import Result
+from defensie_kg.build import reasoning, shacl, sources
+from defensie_kg.build.reporting import Result
+from defensie_kg.rdf import terms
+from defensie_kg.rdf.terms import Triple
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = sorted((ROOT / "tests" / "shapes").glob("*.ttl"))
@@ -226,7 +227,7 @@ def test_unsupported_features_fall_back_to_pyshacl(
     data = _ttl('ex:x ex:p "ab" ; a ex:D .')
     problems = shacl.unsupported(shapes)
     assert any(feature in problem for problem in problems), problems
-    with caplog.at_level(logging.WARNING, logger="defensie_kg.shacl"):
+    with caplog.at_level(logging.WARNING, logger="defensie_kg.build.shacl"):
         fast = shacl.validate(data, shapes)
     assert "validating with pySHACL" in caplog.text
     assert Counter(fast) == Counter(shacl.validate(data, shapes, method="pyshacl"))

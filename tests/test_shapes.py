@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from defensie_kg import reasoning, sources, terms, validation
-from defensie_kg.terms import Triple
+from defensie_kg.build import reasoning, sources, validation
+from defensie_kg.rdf import terms
+from defensie_kg.rdf.terms import Triple
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPES_DIR = ROOT / "tests" / "shapes"

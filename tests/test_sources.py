@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from defensie_kg import sources
+from defensie_kg.build import sources
 from defensie_kg.errors import InputMissing, TurtleSyntaxError
 from defensie_kg.namespaces import ONTOLOGY_GRAPH, data_graph
 

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from defensie_kg import guards, sparql_text
 from defensie_kg.errors import QueryRefused
+from defensie_kg.query import guards, sparql_text
 from defensie_kg.web import protocol
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from defensie_kg import reporting
-from defensie_kg.build import Build, build
+from defensie_kg.build import reporting
+from defensie_kg.build.pipeline import Build, build
+from defensie_kg.build.reporting import Report, Result
 from defensie_kg.settings import Settings
-from defensie_kg.validation import Report, Result
 
 
 def test_the_data_conforms(real_build: Build) -> None:
@@ -45,7 +45,7 @@ def test_text_report_groups_by_file_then_focus() -> None:
         "    Warning dn:servesObjective: No objective.",
     ]
     assert "1 violations, 1 warnings" in text
-    parsed = json.loads(reporting.to_json(report))
+    parsed = json.loads(report.to_json(report))
     assert parsed["conforms"] is False and parsed["violations"] == 1
 
 

@@ -14,8 +14,8 @@ from fastapi.testclient import TestClient
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF
 
-from defensie_kg.web.templating import local
-from defensie_kg.web.visuals import format_eur
+from defensie_kg.web.routes.visuals import format_eur
+from defensie_kg.web.views.templating import local
 
 ROOT = Path(__file__).resolve().parents[1]
 DN = Namespace("https://w3id.org/defensienota-2024/def/")

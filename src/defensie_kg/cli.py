@@ -17,11 +17,13 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from defensie_kg import __version__, named_queries, reporting
-from defensie_kg.build import Build, build
+from defensie_kg import __version__
+from defensie_kg.build import reporting
+from defensie_kg.build.pipeline import Build, build
 from defensie_kg.errors import KGError, NotValid
+from defensie_kg.query import named_queries
+from defensie_kg.query.store import KnowledgeGraph
 from defensie_kg.settings import Settings
-from defensie_kg.store import KnowledgeGraph
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
@@ -201,7 +203,7 @@ def serve(
     built = _checked_build(settings)  # fail here, with an exit code, rather than inside uvicorn
     # Start the query workers first, while this process imports the web stack: they are
     # what the first query waits for. The server listens before they are up.
-    from defensie_kg.engine import QueryPool
+    from defensie_kg.query.pool import QueryPool
 
     pool = None
     if not settings.store_url:
@@ -247,7 +249,7 @@ def serve(
 @_errors_to_exit_codes
 def load(ctx: click.Context, store_url: str | None, gsp_url: str | None) -> None:
     """Put the built dataset into a remote SPARQL store, one named graph at a time."""
-    from defensie_kg.remote import RemoteStore
+    from defensie_kg.query.remote import RemoteStore
 
     settings = _settings(ctx).with_overrides(store_url=store_url)
     if not settings.store_url:
@@ -278,7 +280,7 @@ def load(ctx: click.Context, store_url: str | None, gsp_url: str | None) -> None
 @_errors_to_exit_codes
 def export(ctx: click.Context, output: Path, no_gzip: bool) -> None:
     """Write the dataset in every RDF format, asserted-only and with inferences."""
-    from defensie_kg.export import write_all
+    from defensie_kg.query.export import write_all
 
     for path in write_all(_graph(_settings(ctx)), output, gzipped=not no_gzip):
         click.echo(f"{path.stat().st_size:10d}  {path}")

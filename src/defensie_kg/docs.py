@@ -15,8 +15,9 @@ from typing import cast
 
 import click
 
-from defensie_kg import named_queries, settings
+from defensie_kg import settings
 from defensie_kg.cli import cli
+from defensie_kg.query import named_queries
 
 
 def cli_reference() -> str:

@@ -4,7 +4,7 @@ The lifespan builds (or loads the cached build of) the knowledge graph and
 starts the query workers, or takes a state the caller started
 (:func:`start_state`: ``serve`` starts listening while the workers and the
 in-process graph load); routes live in their own modules; errors are mapped
-to statuses by the handlers here (:mod:`defensie_kg.web.failures`).
+to statuses by the handlers here (:mod:`defensie_kg.web.errors`).
 """
 
 from __future__ import annotations
@@ -21,25 +21,19 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from defensie_kg import __version__, named_queries
-from defensie_kg.build import Build, build
-from defensie_kg.engine import QueryPool
+from defensie_kg import __version__
+from defensie_kg.build.pipeline import Build, build
 from defensie_kg.errors import KGError, NotValid
+from defensie_kg.query import named_queries
+from defensie_kg.query.pool import QueryPool
+from defensie_kg.query.store import KnowledgeGraph
 from defensie_kg.settings import Settings
-from defensie_kg.store import KnowledgeGraph
-from defensie_kg.web import (
-    dumps,
-    editor,
-    middleware,
-    ops,
-    pages,
-    queries,
-    sparql,
-    visuals,
-)
-from defensie_kg.web.failures import error_response, kg_error_response
+from defensie_kg.web import middleware
+from defensie_kg.web.errors import error_response, kg_error_response
 from defensie_kg.web.hotpath import HotPath
 from defensie_kg.web.reloading import Reloader
+from defensie_kg.web.routes import downloads as dumps
+from defensie_kg.web.routes import editor, ops, pages, queries, sparql, visuals
 from defensie_kg.web.state import AppState, Executor, GraphLoad
 
 log = logging.getLogger("defensie_kg")
@@ -84,7 +78,9 @@ def _executor(
     if not settings.store_url:
         pool = QueryPool(result.dataset, settings.query_workers, settings.query_timeout)
         return pool, graph.graph_sizes()
-    from defensie_kg.remote import RemoteStore  # needs httpx, only when serving a remote store
+    from defensie_kg.query.remote import (
+        RemoteStore,  # needs httpx, only when serving a remote store
+    )
 
     store = RemoteStore(settings.store_url, settings.query_timeout, graphs=graph.graph_names)
     try:

@@ -15,8 +15,8 @@ from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from defensie_kg.errors import KGError
-from defensie_kg.web import queries, sparql
-from defensie_kg.web.failures import kg_error_response
+from defensie_kg.web.errors import kg_error_response
+from defensie_kg.web.routes import queries, sparql
 from defensie_kg.web.state import AppState
 
 _NAMED = "/queries/"

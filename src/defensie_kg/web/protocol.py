@@ -11,7 +11,7 @@ from _codecs import escape_decode
 from dataclasses import dataclass
 
 from defensie_kg.errors import QueryError, UpdateRefused
-from defensie_kg.store import QueryRequest
+from defensie_kg.query.store import QueryRequest
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"

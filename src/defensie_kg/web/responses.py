@@ -6,7 +6,7 @@ from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from defensie_kg.errors import QueryError
-from defensie_kg.store import QueryRequest, QueryResult
+from defensie_kg.query.store import QueryRequest, QueryResult
 from defensie_kg.web.state import AppState
 
 

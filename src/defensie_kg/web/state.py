@@ -9,10 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from defensie_kg.build import Build
-from defensie_kg.named_queries import NamedQuery
+from defensie_kg.build.pipeline import Build
+from defensie_kg.query.named_queries import NamedQuery
+from defensie_kg.query.store import KnowledgeGraph, QueryRequest, QueryResult
 from defensie_kg.settings import Settings
-from defensie_kg.store import KnowledgeGraph, QueryRequest, QueryResult
 
 
 class Executor(Protocol):

@@ -1,0 +1,1 @@
+"""The build pipeline: Turtle files -> parse -> OWL RL closure -> SHACL validation -> cache."""

@@ -1,0 +1,1 @@
+"""The query layer: the read-only store, guards, named queries, the killable worker pool."""

@@ -1,0 +1,126 @@
+"""Dumps of the whole dataset: every RDF format, asserted-only or with inferences.
+
+Used by ``defensie-kg export`` and by the server's ``/download`` pages, so a
+file downloaded from the server is byte-identical to one exported locally.
+N-Triples and N-Quads are sorted, for stable diffs.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from defensie_kg.namespaces import INFERRED_GRAPH, PREFIXES, shorten
+from defensie_kg.query.store import KnowledgeGraph
+from defensie_kg.rdf import formats, results
+from defensie_kg.rdf.formats import Format
+
+NAME = "defensienota-2024"
+VARIANTS = {"asserted": "asserted triples only", "inferred": "asserted plus OWL RL inferences"}
+DUMP_FORMATS = ("turtle", "ntriples", "jsonld", "rdfxml", "trig", "nquads")
+
+
+def graphs_for(kg: KnowledgeGraph, variant: str) -> list[str]:
+    """The named graphs a variant contains."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown variant {variant!r}; use one of {', '.join(VARIANTS)}")
+    names = kg.graph_names
+    return names if variant == "inferred" else [g for g in names if g != str(INFERRED_GRAPH)]
+
+
+CONTEXT: dict[str, str] = dict(PREFIXES)
+
+
+def _compact(value: Any, key: str | None = None) -> Any:
+    if isinstance(value, list):
+        return [_compact(v, key) for v in value]
+    if isinstance(value, dict):
+        return {(k if k.startswith("@") else shorten(k)): _compact(v, k) for k, v in value.items()}
+    if isinstance(value, str) and key in ("@id", "@type"):
+        return shorten(value)
+    return value
+
+
+def with_context(expanded: bytes) -> bytes:
+    """Expanded JSON-LD (pyoxigraph's) as ``{"@context": …, "@graph": …}`` with CURIEs.
+
+    The context holds prefix definitions only (published at ``/context.jsonld``),
+    and ``shorten`` only makes CURIEs whose prefix is in it, so expanding the
+    result gives back the same triples.
+    """
+    nodes = json.loads(expanded or b"[]")
+    document = {"@context": CONTEXT, "@graph": _compact(nodes)}
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def dump(kg: KnowledgeGraph, fmt: Format, variant: str) -> bytes:
+    """The dataset (``variant``) serialised as ``fmt``; triples formats merge the graphs."""
+    quads = list(kg.quads(graphs_for(kg, variant)))
+    if fmt.kind == "graph":
+        unique = sorted({q.triple for q in quads}, key=str)
+        body = results.triples(fmt, unique)
+    else:
+        body = results.triples(fmt, sorted(quads, key=str))
+    if fmt.name == "jsonld":
+        body = with_context(body)
+    if fmt.name in ("ntriples", "nquads"):
+        lines = sorted(set(body.decode("utf-8").splitlines()))
+        body = ("\n".join(lines) + "\n").encode("utf-8")
+    return body
+
+
+def filename(fmt: Format, variant: str, gzipped: bool = False) -> str:
+    """``defensienota-2024-<variant>.<suffix>[.gz]``."""
+    return f"{NAME}-{variant}.{fmt.suffix}" + (".gz" if gzipped else "")
+
+
+def write_all(kg: KnowledgeGraph, directory: Path, gzipped: bool = True) -> list[Path]:
+    """Every format × variant into ``directory`` (plus .gz copies); returns the paths."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for variant in VARIANTS:
+        for name in DUMP_FORMATS:
+            fmt = formats.BY_NAME[name]
+            body = dump(kg, fmt, variant)
+            path = directory / filename(fmt, variant)
+            path.write_bytes(body)
+            written.append(path)
+            if gzipped:
+                packed = directory / filename(fmt, variant, gzipped=True)
+                packed.write_bytes(gzip.compress(body, mtime=0))
+                written.append(packed)
+    return written
+
+
+GZIP = "application/gzip"
+
+
+@dataclass(frozen=True)
+class DumpFile:
+    """One downloadable file: a format × variant, plain or gzipped."""
+
+    name: str
+    fmt: Format
+    variant: str
+    gzipped: bool
+
+    @property
+    def media_type(self) -> str:
+        return GZIP if self.gzipped else self.fmt.content_type
+
+    @property
+    def plain(self) -> str:
+        return self.name.removesuffix(".gz")
+
+
+FILES: dict[str, DumpFile] = {
+    filename(formats.BY_NAME[name], variant, gz): DumpFile(
+        filename(formats.BY_NAME[name], variant, gz), formats.BY_NAME[name], variant, gz
+    )
+    for variant in VARIANTS
+    for name in DUMP_FORMATS
+    for gz in (False, True)
+}

@@ -1,0 +1,1 @@
+"""One module per HTTP resource; routes reach data only through defensie_kg.query."""

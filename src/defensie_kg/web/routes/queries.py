@@ -1,0 +1,119 @@
+"""Named queries over HTTP: ``/queries`` (the catalogue) and ``/queries/{name}``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from defensie_kg.errors import QueryError
+from defensie_kg.query import named_queries
+from defensie_kg.rdf import formats
+from defensie_kg.web.deps import get_state
+from defensie_kg.web.protocol import parse_pairs
+from defensie_kg.web.responses import execute, run_query
+from defensie_kg.web.state import AppState
+from defensie_kg.web.views.templating import language, local, pick, render
+
+router = APIRouter(tags=["Named queries"])
+State = Annotated[AppState, Depends(get_state)]
+RESERVED = ("format", "infer")
+
+
+@router.get("/queries", summary="List the named queries")
+def catalogue(request: Request, state: State) -> Response:
+    """Every named query with title, description (en, nl) and typed parameters
+    (JSON, or an HTML page for browsers)."""
+    if formats.prefers_html(request.headers.get("accept")):
+        return render(request, "queries.html", queries=list(state.queries.values()))
+    return JSONResponse([q.to_dict() for q in state.queries.values()])
+
+
+@router.get("/queries.json", include_in_schema=False)
+def catalogue_json(state: State) -> JSONResponse:
+    return JSONResponse([q.to_dict() for q in state.queries.values()])
+
+
+@router.api_route("/queries/{name}", methods=["GET", "HEAD"], summary="Run a named query")
+async def run(name: str, request: Request, state: State) -> Response:
+    """Run the named query; its parameters come from the query string, typed and bound as
+    RDF terms. `format` (or Accept) picks the result format; `infer=false` drops inferences."""
+    name, fmt = _split_suffix(name)
+    query = named_queries.find(state.queries, name)
+    pairs = parse_pairs(request.scope.get("query_string", b""), "query string")
+    values = {k: v for k, v in pairs if k not in RESERVED and k != "lang"}
+    options = dict(pairs)
+    if fmt == "html" or (
+        fmt is None
+        and "format" not in options
+        and formats.prefers_html(request.headers.get("accept"))
+    ):
+        await state.wait_graph()  # the page labels IRIs from the in-process graph
+        return await _html(request, state, query, values)
+    request_ = named_queries.request(
+        query,
+        values,
+        accept=request.headers.get("accept"),
+        format=fmt or options.get("format") or None,
+        infer=options.get("infer", "true").lower() not in ("false", "0", "no", "off"),
+        max_rows=state.settings.max_rows,
+    )
+    return await run_query(state, request_, head=request.method == "HEAD")
+
+
+def _split_suffix(name: str) -> tuple[str, str | None]:
+    stem, dot, suffix = name.rpartition(".")
+    if dot and (suffix == "html" or formats.by_suffix(suffix)):
+        return stem, suffix
+    return name, None
+
+
+async def _html(
+    request: Request, state: AppState, query: named_queries.NamedQuery, values: dict[str, str]
+) -> Response:
+    """The query's form, and its results as a table with labels and links."""
+    error, table = None, None
+    try:
+        prepared = named_queries.request(
+            query, values, format="json", max_rows=state.settings.max_rows
+        )
+        result = await execute(state, prepared)
+        table = _table(json.loads(result.body), state, language(request))
+    except QueryError as exc:
+        error = str(exc)
+    return render(
+        request,
+        "query_run.html",
+        query=query,
+        values=values,
+        table=table,
+        error=error,
+        status_code=400 if error else 200,
+    )
+
+
+def _table(doc: dict[str, object], state: AppState, lang: str) -> dict[str, object]:
+    names: list[str] = doc["head"]["vars"]  # type: ignore[index]
+    bindings: list[dict[str, dict[str, str]]] = doc["results"]["bindings"]  # type: ignore[index]
+    iris = {b[n]["value"] for b in bindings for n in names if n in b and b[n]["type"] == "uri"}
+    labels = state.graph.labels(iris)
+    rows = []
+    for binding in bindings:
+        cells = []
+        for name in names:
+            cell = binding.get(name)
+            if cell is None:
+                cells.append({"text": ""})
+            elif cell["type"] == "uri":
+                cells.append(
+                    {
+                        "text": pick(labels.get(cell["value"], {}), lang, cell["value"]),
+                        "href": local(cell["value"]),
+                    }
+                )
+            else:
+                cells.append({"text": cell["value"]})
+        rows.append(cells)
+    return {"columns": names, "rows": rows}

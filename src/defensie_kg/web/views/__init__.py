@@ -1,0 +1,1 @@
+"""Page models and renderers: describe, VoID/DCAT, SVG, templating."""

@@ -1,0 +1,217 @@
+"""What a resource page shows, computed from the store: statements with labels,
+incoming links grouped by property, the source section, and a neighbourhood diagram."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from html import escape
+
+import pyoxigraph as ox
+
+from defensie_kg.namespaces import BASE, DN, INFERRED_GRAPH, shorten
+from defensie_kg.query.store import KnowledgeGraph
+from defensie_kg.web.views.templating import local, pick
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+DESCRIPTION = "http://purl.org/dc/terms/description"
+DEFINITION = "http://www.w3.org/2004/02/skos/core#definition"
+SOURCE = DN.sourceSection
+SECTION_BASE = BASE + "id/section/"
+_LANG_TEXT = {RDFS_LABEL, DESCRIPTION, DEFINITION}
+
+
+@dataclass
+class Value:
+    """One object (or subject, for incoming links) as shown on a page."""
+
+    text: str
+    iri: str | None = None
+    lang: str = ""
+    datatype: str = ""
+    inferred: bool = False
+
+    @property
+    def href(self) -> str | None:
+        return local(self.iri) if self.iri else None
+
+
+@dataclass
+class Group:
+    """All values of one property."""
+
+    predicate: str
+    label: str
+    values: list[Value] = field(default_factory=list)
+
+    @property
+    def all_inferred(self) -> bool:
+        return all(v.inferred for v in self.values)
+
+
+@dataclass
+class Description:
+    """Everything a resource page needs."""
+
+    iri: str
+    label: str
+    types: list[Value]
+    text: str
+    outgoing: list[Group]
+    incoming: list[Group]
+    sources: list[Value]
+    diagram: str
+
+
+def describe(kg: KnowledgeGraph, iri: str, lang: str) -> Description:
+    """The page model of ``iri`` in language ``lang``."""
+    out_quads, in_quads = kg.outgoing(iri), kg.incoming(iri)
+    names = _with_section_numbers(kg, kg.labels(_iris(out_quads, in_quads) | {iri}))
+    label = pick(names.get(iri, {}), lang, shorten(iri))
+    outgoing = _groups(out_quads, names, lang, incoming=False)
+    incoming = _groups(in_quads, names, lang, incoming=True)
+    by_predicate = {g.predicate: g for g in outgoing}
+    types = by_predicate.pop(RDF_TYPE, Group(RDF_TYPE, "type")).values
+    text = _text(by_predicate.get(DESCRIPTION) or by_predicate.get(DEFINITION), lang)
+    sources = by_predicate.get(SOURCE, Group(SOURCE, "")).values
+    ordered = sorted(by_predicate.values(), key=lambda g: (g.predicate != RDFS_LABEL, g.label))
+    return Description(
+        iri, label, types, text, ordered, incoming, sources, diagram(iri, label, ordered, incoming)
+    )
+
+
+def _with_section_numbers(
+    kg: KnowledgeGraph, names: dict[str, dict[str, str]]
+) -> dict[str, dict[str, str]]:
+    """Section labels prefixed with their number ("4.2 Land"), as readers cite them."""
+    for iri, labels in names.items():
+        if iri.startswith(SECTION_BASE):
+            number = kg.first_value(iri, DN.sectionNumber)
+            if number:
+                names[iri] = {lang: f"{number} {text}" for lang, text in labels.items()}
+    return names
+
+
+def _iris(*quad_lists: list[ox.Quad]) -> set[str]:
+    found: set[str] = set()
+    for quads in quad_lists:
+        for quad in quads:
+            for term in (quad.subject, quad.predicate, quad.object):
+                if isinstance(term, ox.NamedNode):
+                    found.add(term.value)
+    return found
+
+
+def _groups(
+    quads: list[ox.Quad], names: dict[str, dict[str, str]], lang: str, incoming: bool
+) -> list[Group]:
+    asserted = {
+        (q.subject, q.predicate, q.object)
+        for q in quads
+        if q.graph_name != ox.NamedNode(INFERRED_GRAPH)
+    }
+    seen: set[tuple[str, str]] = set()
+    groups: dict[str, Group] = {}
+    for quad in quads:
+        other = quad.subject if incoming else quad.object
+        key = (quad.predicate.value, str(other))
+        if key in seen:
+            continue
+        seen.add(key)
+        inferred = (quad.subject, quad.predicate, quad.object) not in asserted
+        predicate = quad.predicate.value
+        group = groups.setdefault(
+            predicate, Group(predicate, pick(names.get(predicate, {}), lang, shorten(predicate)))
+        )
+        group.values.append(_value(other, names, lang, inferred))
+    for group in groups.values():
+        group.values = _prefer_language(group, lang)
+        group.values.sort(key=lambda v: (v.inferred, v.text.lower()))
+    return sorted(groups.values(), key=lambda g: g.label.lower())
+
+
+def _value(term: object, names: dict[str, dict[str, str]], lang: str, inferred: bool) -> Value:
+    if isinstance(term, ox.NamedNode):
+        return Value(
+            pick(names.get(term.value, {}), lang, shorten(term.value)),
+            term.value,
+            inferred=inferred,
+        )
+    if isinstance(term, ox.Literal):
+        datatype = "" if term.language else shorten(term.datatype.value)
+        return Value(term.value, lang=term.language or "", datatype=datatype, inferred=inferred)
+    return Value(str(term), inferred=inferred)
+
+
+def _prefer_language(group: Group, lang: str) -> list[Value]:
+    # Show language-tagged text in the page language when it exists in that language.
+    if group.predicate not in _LANG_TEXT and not any(v.lang for v in group.values):
+        return group.values
+    chosen = [v for v in group.values if v.lang in (lang, "")]
+    return chosen or group.values
+
+
+def _text(group: Group | None, lang: str) -> str:
+    if group is None:
+        return ""
+    return next((v.text for v in group.values if v.lang == lang), group.values[0].text)
+
+
+def diagram(
+    iri: str, label: str, outgoing: list[Group], incoming: list[Group], limit: int = 14
+) -> str:
+    """A small SVG: the resource in the middle, linked resources around it."""
+    edges: list[tuple[str, Value, bool]] = []
+    for groups, inward in ((outgoing, False), (incoming, True)):
+        for group in groups:
+            if group.predicate in (RDF_TYPE,):
+                continue
+            for value in group.values:
+                if value.iri and len(edges) < limit:
+                    edges.append((group.label, value, inward))
+    width, height, cx, cy, radius = 720, 420, 360, 210, 165
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        f'role="img" aria-label="{escape(label)}" class="diagram">'
+    ]
+    for index, (predicate, value, inward) in enumerate(edges):
+        angle = 2 * math.pi * index / max(1, len(edges)) - math.pi / 2
+        x, y = cx + radius * 1.6 * math.cos(angle), cy + radius * math.sin(angle)
+        dash = ' stroke-dasharray="4 3"' if value.inferred else ""
+        parts.append(
+            f'<line x1="{cx}" y1="{cy}" x2="{x:.0f}" y2="{y:.0f}" stroke="#9aa5b1"{dash}/>'
+        )
+        mx, my = (cx + x) / 2, (cy + y) / 2
+        arrow = "←" if inward else "→"
+        parts.append(
+            f'<text x="{mx:.0f}" y="{my:.0f}" fill="#5b6676" text-anchor="middle">'
+            f"{escape(_clip(predicate, 22))} {arrow}</text>"
+        )
+        parts.append(
+            f'<a href="{escape(value.href or "")}"><circle cx="{x:.0f}" cy="{y:.0f}" r="5" '
+            f'fill="#154273"/><text x="{x:.0f}" y="{y + 16:.0f}" text-anchor="middle">'
+            f"{escape(_clip(value.text, 34))}</text></a>"
+        )
+    parts.append(
+        f'<circle cx="{cx}" cy="{cy}" r="9" fill="#8a5a00"/>'
+        f'<text x="{cx}" y="{cy - 14}" text-anchor="middle" font-weight="bold">'
+        f"{escape(_clip(label, 48))}</text></svg>"
+    )
+    return "".join(parts)
+
+
+def _clip(text: str, size: int) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
+def counts_by_class(kg: KnowledgeGraph, classes: list[str]) -> dict[str, int]:
+    """Number of instances (asserted or inferred) of each class."""
+    counts: dict[str, int] = defaultdict(int)
+    for cls in classes:
+        subjects = {
+            q.subject for q in kg.incoming(cls, limit=100000) if q.predicate.value == RDF_TYPE
+        }
+        counts[cls] = len(subjects)
+    return counts

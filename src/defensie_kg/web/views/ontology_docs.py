@@ -1,0 +1,98 @@
+"""The ontology's documentation page (``/def``), generated from the ontology graph."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from defensie_kg.namespaces import BASE, DN, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES
+from defensie_kg.web.state import AppState
+from defensie_kg.web.views.templating import local, pick
+
+VERSION_PATH = "def/1.0.0"
+
+
+def context(state: AppState, lang: str) -> dict[str, Any]:
+    """Classes and properties with labels, definitions and parents; the hierarchy as SVG."""
+    prefix = "PREFIX owl: <http://www.w3.org/2002/07/owl#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+    where = f'GRAPH <{ONTOLOGY_GRAPH}> {{ ?s a ?kind FILTER(STRSTARTS(STR(?s), "{DN}")) }}'
+    rows = state.select(prefix + f"SELECT ?s ?kind WHERE {{ {where} }}")
+    supers = state.select(
+        prefix
+        + f"""SELECT ?s ?super WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
+        ?s rdfs:subClassOf ?super FILTER(STRSTARTS(STR(?s), "{DN}")) }} }}""",
+    )
+    definitions = state.select(
+        f"""SELECT ?s ?d WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
+        ?s <http://www.w3.org/2004/02/skos/core#definition> ?d FILTER(lang(?d) = "{lang}") }} }}""",
+    )
+    text = {r["s"]: r["d"] for r in definitions}
+    names = state.graph.labels({r["s"] for r in rows} | {r["super"] for r in supers})
+    parents: dict[str, list[str]] = {}
+    for row in supers:
+        parents.setdefault(row["s"], []).append(row["super"])
+
+    def entry(iri: str) -> dict[str, object]:
+        return {
+            "iri": iri,
+            "href": local(iri),
+            "label": pick(names.get(iri, {}), lang, iri),
+            "definition": text.get(iri, ""),
+            "parents": [(local(p), pick(names.get(p, {}), lang, p)) for p in parents.get(iri, [])],
+        }
+
+    kinds: dict[str, list[dict[str, object]]] = {"class": [], "object": [], "datatype": []}
+    for row in rows:
+        kind = {
+            "http://www.w3.org/2002/07/owl#Class": "class",
+            "http://www.w3.org/2002/07/owl#ObjectProperty": "object",
+            "http://www.w3.org/2002/07/owl#DatatypeProperty": "datatype",
+        }.get(row["kind"])
+        if kind:
+            kinds[kind].append(entry(row["s"]))
+    for entries in kinds.values():
+        entries.sort(key=lambda e: str(e["label"]).lower())
+    return {
+        "ontology_iri": ONTOLOGY_IRI,
+        "version_iri": BASE + VERSION_PATH,
+        "kinds": kinds,
+        "prefixes": PREFIXES,
+        "tree": _class_tree_svg(kinds["class"]),
+    }
+
+
+def _class_tree_svg(classes: list[dict[str, object]]) -> str:
+    """An indented class hierarchy as SVG (roots at the left)."""
+    children: dict[str, list[dict[str, object]]] = {}
+    known = {str(c["href"]) for c in classes}
+    roots = []
+    for cls in classes:
+        local_parents = [href for href, _ in cls["parents"] if href in known]  # type: ignore[attr-defined]
+        if local_parents:
+            for href in local_parents[:1]:
+                children.setdefault(href, []).append(cls)
+        else:
+            roots.append(cls)
+    lines: list[tuple[int, dict[str, object]]] = []
+
+    def walk(node: dict[str, object], depth: int) -> None:
+        lines.append((depth, node))
+        for child in sorted(children.get(str(node["href"]), []), key=lambda c: str(c["label"])):
+            walk(child, depth + 1)
+
+    for root in roots:
+        walk(root, 0)
+    height = 18 * len(lines) + 10
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 640 {height}" class="tree">']
+    for row, (depth, node) in enumerate(lines):
+        x, y = 10 + depth * 22, 16 + row * 18
+        if depth:
+            parts.append(
+                f'<path d="M{x - 14} {y - 14} V{y - 4} H{x - 3}" stroke="#9aa5b1" fill="none"/>'
+            )
+        parts.append(
+            f'<a href="{escape(str(node["href"]))}"><text x="{x}" y="{y}">'
+            f"{escape(str(node['label']))}</text></a>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
