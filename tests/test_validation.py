@@ -45,7 +45,7 @@ def test_text_report_groups_by_file_then_focus() -> None:
         "    Warning dn:servesObjective: No objective.",
     ]
     assert "1 violations, 1 warnings" in text
-    parsed = json.loads(report.to_json(report))
+    parsed = json.loads(reporting.to_json(report))
     assert parsed["conforms"] is False and parsed["violations"] == 1
 
 
