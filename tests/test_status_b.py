@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from defensie_kg.store import QueryRequest
+from defensie_kg.query.store import QueryRequest
 from defensie_kg.web.state import AppState
 
 GRAPH = "https://w3id.org/defensienota-2024/graph/data/"
@@ -60,7 +60,8 @@ def test_every_measure_has_dutch_status_evidence(state: AppState, stem: str) -> 
 def test_status_evidence_is_fewer_than_eight_words(state: AppState, stem: str) -> None:
     rows = _select(
         state,
-        f"SELECT ?m ?e WHERE {{ GRAPH <{GRAPH}{stem}> {{ ?m a dn:Measure ; dn:statusEvidence ?e }} }}",
+        f"""SELECT ?m ?e WHERE {{
+          GRAPH <{GRAPH}{stem}> {{ ?m a dn:Measure ; dn:statusEvidence ?e }} }}""",
     )
     assert rows
     assert [(r["m"], r["e"]) for r in rows if len(r["e"].split()) >= 8] == []
@@ -79,7 +80,8 @@ def test_every_measure_has_an_alt_label_in_each_language(
 def test_alt_labels_are_short_noun_phrases(state: AppState, stem: str) -> None:
     rows = _select(
         state,
-        f"SELECT ?m ?l WHERE {{ GRAPH <{GRAPH}{stem}> {{ ?m a dn:Measure ; skos:altLabel ?l }} }}",
+        f"""SELECT ?m ?l WHERE {{
+          GRAPH <{GRAPH}{stem}> {{ ?m a dn:Measure ; skos:altLabel ?l }} }}""",
     )
     assert [(r["m"], r["l"]) for r in rows if not 1 <= len(r["l"].split()) <= 4] == []
 
