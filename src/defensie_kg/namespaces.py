@@ -34,6 +34,12 @@ DCAT = Namespace("http://www.w3.org/ns/dcat#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 RDF = Namespace("http://www.w3.org/1999/02/22-rdf-syntax-ns#")
+RDFS = Namespace("http://www.w3.org/2000/01/rdf-schema#")
+OWL = Namespace("http://www.w3.org/2002/07/owl#")
+XSD = Namespace("http://www.w3.org/2001/XMLSchema#")
+SKOS = Namespace("http://www.w3.org/2004/02/skos/core#")
+DCTERMS = Namespace("http://purl.org/dc/terms/")
+PROV = Namespace("http://www.w3.org/ns/prov#")
 
 # Graph names: one per source file, one for the closure.
 ONTOLOGY_GRAPH = GRAPH["ontology"]
@@ -72,22 +78,25 @@ _KINDS = (
     "abbreviation",
     "annex",
     "domain",
+    "place",
+    "threat-link",
+    "status",
 )
 
 PREFIXES: dict[str, str] = {
     "dn": str(DN),
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "owl": "http://www.w3.org/2002/07/owl#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "prov": "http://www.w3.org/ns/prov#",
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "owl": str(OWL),
+    "xsd": str(XSD),
+    "skos": str(SKOS),
+    "dcterms": str(DCTERMS),
+    "prov": str(PROV),
     "org": str(ORG),
     "schema": str(SCHEMA),
     "qudt": str(QUDT),
     "unit": str(UNIT),
-    "sh": "http://www.w3.org/ns/shacl#",
+    "sh": str(SH),
     "void": str(VOID),
     "dcat": str(DCAT),
     "sd": str(SD),
@@ -97,6 +106,8 @@ PREFIXES: dict[str, str] = {
     "period": f"{ID}period/",
     "qualifier": f"{ID}qualifier/",
     "role": f"{ID}region-role/",
+    "placekind": f"{ID}place-kind/",
+    "scheme": f"{ID}scheme/",
 }
 
 

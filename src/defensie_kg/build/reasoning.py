@@ -25,6 +25,7 @@ from typing import Any
 from typing import Literal as Choice
 
 from defensie_kg.errors import Inconsistent
+from defensie_kg.namespaces import OWL, RDF, RDFS
 from defensie_kg.rdf import terms
 from defensie_kg.rdf.terms import Term, Triple
 
@@ -32,9 +33,7 @@ Method = Choice["fast", "owlrl"]
 log = logging.getLogger(__name__)
 Index = dict[Term, set[tuple[Term, Term]]]
 
-_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-_RDFS = "http://www.w3.org/2000/01/rdf-schema#"
-_OWL = "http://www.w3.org/2002/07/owl#"
+_RDF, _RDFS, _OWL = str(RDF), str(RDFS), str(OWL)
 _ERR = "http://www.daml.org/2002/03/agents/agent-ont#"
 _BUILTIN = ("<" + _RDF, "<" + _RDFS, "<" + _OWL, "<" + terms.XSD)
 TYPE, FIRST, REST = f"<{_RDF}type>", f"<{_RDF}first>", f"<{_RDF}rest>"

@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass, field
 
 import pyoxigraph as ox
 
-from defensie_kg.namespaces import RDF, SH, shorten
+from defensie_kg.namespaces import RDF, SH, XSD, shorten
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def to_turtle(report: Report) -> str:
     return (text or b"").decode("utf-8")
 
 
-XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+XSD_BOOLEAN = XSD.boolean
 
 
 def _iri(value: str) -> ox.NamedNode:

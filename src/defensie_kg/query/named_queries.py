@@ -21,11 +21,12 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 
+from defensie_kg import namespaces
 from defensie_kg.errors import BadParameter, UnknownQuery
 from defensie_kg.namespaces import PREFIXES
 from defensie_kg.query.store import QueryRequest, parse_term
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
+XSD = str(namespaces.XSD)
 TYPES = ("iri", "string", "integer", "decimal", "year", "boolean")
 MAX_VALUE_LENGTH = 2000
 _HEADER = re.compile(r"^#\+\s*([\w@-]+)\s*:\s*(.*)$")

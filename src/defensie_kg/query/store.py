@@ -24,16 +24,14 @@ from defensie_kg.errors import (
     UnknownGraph,
     UpdateRefused,
 )
-from defensie_kg.namespaces import INFERRED_GRAPH
+from defensie_kg.namespaces import INFERRED_GRAPH, RDFS, SKOS
 from defensie_kg.query import guards, sparql_text
 from defensie_kg.rdf import formats, results
 from defensie_kg.rdf.formats import Format
 
-_CHECK_EVERY = 256
-_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
-_NOTATION = ox.NamedNode(
-    "http://www.w3.org/2004/02/skos/core#notation"
-)  # rows between deadline checks while reading results
+_CHECK_EVERY = 256  # rows between deadline checks while reading results
+_LABEL = ox.NamedNode(RDFS.label)
+_NOTATION = ox.NamedNode(SKOS.notation)
 
 
 @dataclass(frozen=True)

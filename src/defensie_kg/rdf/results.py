@@ -14,7 +14,7 @@ from typing import cast
 
 import pyoxigraph as ox
 
-from defensie_kg.namespaces import PREFIXES
+from defensie_kg.namespaces import PREFIXES, RDF, XSD
 from defensie_kg.rdf.formats import Format
 
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
@@ -39,8 +39,8 @@ def quoteattr(text: str) -> str:
     return '"' + text.replace('"', "&quot;") + '"'
 
 
-XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
-RDF_LANGSTRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+XSD_STRING = XSD.string
+RDF_LANGSTRING = RDF.langString
 Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Row = Sequence[Term | None]
 

@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
+from defensie_kg import namespaces
+
 if TYPE_CHECKING:
     from rdflib import Graph
 
 Term = str
 Triple = tuple[str, str, str]
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+XSD = str(namespaces.XSD)
+RDF_LANG_STRING = namespaces.RDF.langString
 
 
 def iri(value: str) -> Term:
