@@ -8,8 +8,10 @@ Header lines start with ``#+``::
     #+ description@nl: ...
     #+ param: partner iri https://w3id.org/defensienota-2024/id/country/germany -- the partner
 
-A parameter ``name`` is bound to the variable ``?name`` as an RDF term
-(SEP-0007 substitution in the engine). Its value never becomes query text.
+A parameter ``name`` is converted to an RDF term by its declared type, checked by the engine's
+term parser, and bound to the variable ``?name`` through a ``VALUES`` block that the store adds
+to the parsed query's text from that checked term (:func:`query.sparql_text.with_values`). A
+request value is never pasted into the query as text.
 """
 
 from __future__ import annotations
