@@ -10,7 +10,7 @@ from collections import defaultdict
 import pytest
 
 from defensie_kg.namespaces import data_graph
-from defensie_kg.store import QueryRequest
+from defensie_kg.query.store import QueryRequest
 from defensie_kg.web.state import AppState
 
 FILES = ("front-matter", "annex", "chapter-1", "chapter-2")
