@@ -245,7 +245,7 @@ def _figure(i: int, rng: random.Random, figure: str, section: str) -> str:
         + f"    dn:period <{ID}period/{rng.choice(PERIODS)}> ;\n"
         + f"    dn:qualifier <{ID}qualifier/{rng.choice(QUALIFIERS)}> ;\n"
         + f'    dn:measuredQuantity "hoeveelheid {i}"@nl , "quantity {i}"@en ;\n'
-        + (f'    dn:targetYear {2025 + rng.randrange(16)} ;\n' if target else "")
+        + (f"    dn:targetYear {2025 + rng.randrange(16)} ;\n" if target else "")
         + f"    dn:sourceSection {section} .\n\n"
     )
 

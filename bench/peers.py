@@ -22,6 +22,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +38,49 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return int(sock.getsockname()[1])
+
+
+def start_ours(
+    root: Path, port: int, log: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``defensie-kg --root ROOT serve`` on ``port``, stderr to ``log``.
+
+    ``env`` replaces the environment (None inherits it): the tests pass a minimal one so that
+    no setting of the developer's shell leaks in.
+    """
+    command = [sys.executable, "-m", "defensie_kg", "--root", str(root), "serve"]
+    with log.open("wb") as stderr:
+        return subprocess.Popen(
+            [*command, "--port", str(port)],
+            env=env if env is not None else {**os.environ},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+
+
+def wait_ready(
+    url: str,
+    process: subprocess.Popen[bytes],
+    log: Path,
+    limit: float = 60,
+    probe: str = "/sparql?query=ASK%7B%7D",
+) -> None:
+    """Return once ``url + probe`` answers 200; fail with the log's tail if the server dies.
+
+    The default probe is the first answered query; ``/ready`` waits for every worker too.
+    """
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + probe, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:  # refused while starting, or an HTTP error status
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server not ready within {limit:g} s")
 
 
 def tool(name: str) -> str | None:

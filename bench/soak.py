@@ -45,7 +45,7 @@ from typing import Any
 
 import httpx
 
-from bench.peers import free_port
+from bench.peers import free_port, start_ours, wait_ready
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = "https://w3id.org/defensienota-2024/"
@@ -82,39 +82,6 @@ class Sample:
 
 
 # --- the server and its memory -------------------------------------------------------------
-
-
-def start_server(root: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
-    with log.open("wb") as stderr:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "defensie_kg",
-                "--root",
-                str(root),
-                "serve",
-                "--port",
-                str(port),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-            env={**os.environ},
-        )
-
-
-def wait_ready(url: str, process: subprocess.Popen[bytes], log: Path, limit: float = 300) -> None:
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/sparql", params={"query": "ASK {}"}, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"server not ready within {limit:g} s")
 
 
 def tree_rss_kib(pid: int) -> int:
@@ -198,9 +165,9 @@ def run(root: Path, seconds: float, clients: int, seed: int = 1) -> dict[str, An
     """Serve ``root``, load it, stop it; the figures and whether every check held."""
     port, log = free_port(), Path(tempfile.mkdtemp(prefix="soak-")) / "server.log"
     url = f"http://127.0.0.1:{port}"
-    process = start_server(root, port, log)
+    process = start_ours(root, port, log)
     try:
-        wait_ready(url, process, log)
+        wait_ready(url, process, log, limit=300)
         with httpx.Client(timeout=TIMEOUT) as client:
             targets = discover(client, url)
         samples, memory = _load(process.pid, targets, seconds, clients, seed)

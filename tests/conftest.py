@@ -6,16 +6,13 @@ from __future__ import annotations
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
+from bench.peers import free_port, start_ours, wait_ready
 from fastapi.testclient import TestClient
 
 from defensie_kg.build.pipeline import Build, build
@@ -86,40 +83,14 @@ def mini_client(mini_settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def start_server(root: Path, port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start `defensie-kg serve` for ``root`` on ``port``, stderr to ``log``."""
-    with log.open("wb") as stderr:
-        return subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "defensie_kg",
-                "--root",
-                str(root),
-                "serve",
-                "--port",
-                str(port),
-            ],
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env},
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-
-
 @contextmanager
 def served(root: Path, env: dict[str, str], log: Path, startup: float = 60) -> Iterator[str]:
     """Run `defensie-kg serve` for ``root`` on a free loopback port; yield its URL."""
     port = free_port()
-    process = start_server(root, port, env, log)
+    process = start_ours(root, port, log, {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env})
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_up(url, process, log, startup)
+        wait_ready(url, process, log, startup)
         yield url
     finally:
         process.terminate()
@@ -161,18 +132,3 @@ def listener() -> Iterator[tuple[int, list[object]]]:
     stop.set()
     thread.join()
     server.close()
-
-
-def _wait_until_up(
-    url: str, process: subprocess.Popen[bytes], log: Path, startup: float = 60
-) -> None:
-    deadline = time.monotonic() + startup
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited: {log.read_text()[-2000:]}")
-        try:
-            if httpx.get(f"{url}/sparql?query=ASK%7B%7D", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server did not start within {startup:g} s")

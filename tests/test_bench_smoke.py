@@ -25,8 +25,8 @@ if str(ROOT) not in sys.path:  # `pytest` without `python -m`
 from bench import compare, generate, load, report, workload  # noqa: E402
 from bench.peers import HOST, Peer, free_port  # noqa: E402
 
-from defensie_kg.query import named_queries  # noqa: E402
 from defensie_kg.build.pipeline import Build, build  # noqa: E402
+from defensie_kg.query import named_queries  # noqa: E402
 from defensie_kg.query.store import KnowledgeGraph, QueryRequest, QueryResult  # noqa: E402
 from defensie_kg.settings import Settings  # noqa: E402
 from defensie_kg.web.app import create_app  # noqa: E402

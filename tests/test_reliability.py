@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+import os
 import shutil
 import signal
 import subprocess
@@ -17,12 +18,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from bench.peers import free_port, start_ours, wait_ready
 from fastapi.testclient import TestClient
 from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, PlainTextResponse
 from starlette.routing import Route
 
-from conftest import FIXTURES, free_port, make_mini, start_server
+from conftest import FIXTURES, make_mini
 from defensie_kg.build.pipeline import Build
 from defensie_kg.errors import StoreUnavailable
 from defensie_kg.query.store import QueryRequest, QueryResult
@@ -324,21 +326,12 @@ def test_watcher_reloads_when_a_data_file_changes(tmp_path: Path) -> None:
 
 
 def _start(root: Path, port: int, **env: str) -> subprocess.Popen[bytes]:
-    return start_server(root, port, {"DKG_QUERY_WORKERS": "1", **env}, root / "server.log")
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DKG_QUERY_WORKERS": "1"}
+    return start_ours(root, port, root / "server.log", {**environment, **env})
 
 
 def _wait_ready(url: str, process: subprocess.Popen[bytes], root: Path) -> None:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError((root / "server.log").read_text()[-3000:])
-        try:
-            if httpx.get(f"{url}/ready", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError("server did not become ready")
+    wait_ready(url, process, root / "server.log", limit=90, probe="/ready")
 
 
 @pytest.fixture()

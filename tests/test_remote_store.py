@@ -16,10 +16,10 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+from bench.peers import free_port
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
-from conftest import free_port
 from defensie_kg.build.pipeline import Build, build
 from defensie_kg.cli import cli
 from defensie_kg.errors import (
