@@ -113,3 +113,13 @@ def test_replacements_of_chapters_4_and_6(state: AppState) -> None:
         ),
     } <= got
     assert any(n == "f-35" and o == "f-16" for n, o, _ in got)
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_search_labels_are_short_noun_phrases(state: AppState, name: str) -> None:
+    rows = _select(
+        state,
+        f"""SELECT ?m ?l WHERE {{
+          GRAPH <{GRAPH}{name}> {{ ?m a dn:Measure ; skos:altLabel ?l }} }}""",
+    )
+    assert [(r["m"], r["l"]) for r in rows if not 1 <= len(r["l"].split()) <= 4] == []
