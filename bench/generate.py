@@ -59,6 +59,7 @@ WORDS = [
     ("gereedheid", "readiness"),
     ("voorraden", "stocks"),
 ]
+STATUSES = ("under-way", "decided", "planned", "being-explored", "to-be-phased-out")
 DOMAINS = ["land", "maritime", "air", "cyber", "space", "information"]
 CATEGORIES = ["combat", "combat-support", "combat-service-support"]
 UNITS = ["CCY_EUR", "NUM", "PERCENT", "HA", "KiloM"]
@@ -204,6 +205,8 @@ def _block(i: int, rng: random.Random, a: Anchors) -> str:
         f'"Defence will improve {en}."@en ;\n'
         + f"    dn:capabilityCategory <{ID}capability-category/{rng.choice(CATEGORIES)}> ;\n"
         + f"    dn:inDomain <{ID}domain/{rng.choice(DOMAINS)}> ;\n"
+        + f"    dn:status <{ID}status/{rng.choice(STATUSES)}> ;\n"
+        + f'    dn:statusEvidence "{nl}"@nl ;\n'
         + f"    dn:servesObjective <{rng.choice(a.objectives)}> ;\n"
         + f"    dn:topic <{rng.choice(a.topics)}> ;\n"
         + f"    dn:strengthens {unit} ;\n"

@@ -64,4 +64,6 @@ def test_violation_names_file_focus_and_message(mini_root, tmp_path) -> None:  #
     assert found == {
         (("data/extra.ttl",), "no-section", "sourceSection"),
         (("data/extra.ttl",), "no-section", "description"),
+        (("data/extra.ttl",), "no-section", "status"),
+        (("data/extra.ttl",), "no-section", "statusEvidence"),
     }
