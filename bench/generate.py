@@ -286,9 +286,11 @@ SKELETON = (
 <{ID}topic/innovation> a dn:Topic ; rdfs:label "innovatie"@nl , "innovation"@en .
 <{ID}topic/reservists> a dn:Topic ; rdfs:label "reservisten"@nl , "reservists"@en .
 <{ID}country/germany> a dn:Country ;
-    rdfs:label "Duitsland"@nl , "Germany"@en ; dn:sourceSection <{ID}section/1-1> .
+    rdfs:label "Duitsland"@nl , "Germany"@en ; dn:sourceSection <{ID}section/1-1> ;
+    dn:placeKind <{ID}place-kind/country> ; dn:iso3166Alpha2 "DE" ; dn:iso3166Alpha3 "DEU" .
 <{ID}country/ukraine> a dn:Country ;
-    rdfs:label "Oekraïne"@nl , "Ukraine"@en ; dn:sourceSection <{ID}section/1-1> .
+    rdfs:label "Oekraïne"@nl , "Ukraine"@en ; dn:sourceSection <{ID}section/1-1> ;
+    dn:placeKind <{ID}place-kind/country> ; dn:iso3166Alpha2 "UA" ; dn:iso3166Alpha3 "UKR" .
 <{ID}organisation/defensie> a dn:GovernmentBody ;
     rdfs:label "Defensie"@nl , "Defence"@en ; dn:sourceSection <{ID}section/1-1> .
 <{ID}nato/pt-heavy-infantry-brigade> a dn:NatoPriorityTarget ;
