@@ -116,6 +116,17 @@ def sparql_prologue() -> str:
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
 
+def expand(name: str) -> str:
+    """``dn:Measure`` → the full IRI for a known prefix; anything else unchanged.
+
+    ``http://…`` is not a prefixed name even though ``http`` could be a prefix.
+    """
+    prefix, _, local = name.partition(":")
+    if prefix in PREFIXES and not local.startswith("//"):
+        return PREFIXES[prefix] + local
+    return name
+
+
 def shorten(iri: str) -> str:
     """``dn:Measure`` for a known namespace, else the IRI unchanged."""
     best = ""

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from defensie_kg import namespaces
 from defensie_kg.errors import BadParameter, UnknownQuery
-from defensie_kg.namespaces import PREFIXES
+from defensie_kg.namespaces import expand
 from defensie_kg.query.store import QueryRequest, parse_term
 
 XSD = str(namespaces.XSD)
@@ -145,9 +145,7 @@ def to_term(param: Parameter, raw: str | None) -> str:
 
 
 def _iri(name: str, value: str) -> str:
-    prefix, _, local = value.partition(":")
-    if prefix in PREFIXES and not local.startswith("//"):
-        value = PREFIXES[prefix] + local
+    value = expand(value)
     if not _IRI.match(value):
         raise BadParameter(name, f"not an absolute IRI: {value[:100]!r}")
     return f"<{value}>"

@@ -21,7 +21,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
 
-from defensie_kg.namespaces import DN, ID, PREFIXES, shorten
+from defensie_kg.namespaces import DN, ID, expand, shorten
 from defensie_kg.query.store import QueryRequest
 from defensie_kg.web.deps import get_state
 from defensie_kg.web.responses import execute
@@ -318,8 +318,7 @@ def _focus(state: AppState, target: str | None) -> str | None:
     """The NATO requirement ``target`` names (full or prefixed IRI), or 404."""
     if not target:
         return None
-    prefix, _, rest = target.partition(":")
-    iri = PREFIXES[prefix] + rest if prefix in PREFIXES and not rest.startswith("//") else target
+    iri = expand(target)
     # the pyoxigraph stub lists Triple as a subject, but RDF 1.2 subjects never are triples
     known = {
         q.subject.value  # type: ignore[union-attr]
