@@ -8,7 +8,7 @@ import re
 import pyoxigraph as ox
 import pytest
 from fastapi.testclient import TestClient
-from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
 from defensie_kg.namespaces import INFERRED_GRAPH, PREFIXES
@@ -18,6 +18,7 @@ from defensie_kg.web.state import AppState
 
 VOID = Namespace("http://rdfs.org/ns/void#")
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
+VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
 RDFLIB_FORMAT = {
     "turtle": "turtle",
     "ntriples": "nt",
@@ -294,6 +295,63 @@ def test_void_describes_the_dataset(void: Graph, client: TestClient) -> None:
         size = void.value(dist, DCAT.byteSize).toPython()
         assert size == len(client.get(url.removeprefix("http://testserver")).content)
         assert void.value(dist, DCAT.mediaType) is not None
+
+
+EU = "http://publications.europa.eu/resource/authority/"
+IANA = "http://www.iana.org/assignments/media-types/"
+
+
+def test_void_dcat_ap_fields(void: Graph) -> None:
+    """The DCAT-AP 3 (and DCAT-AP-NL) fields of /void, each a typed resource where the
+    profile's shapes ask for a class (they check classes without inference)."""
+    dataset = _dataset(void)
+    dct = Namespace("http://purl.org/dc/terms/")
+    foaf = Namespace("http://xmlns.com/foaf/0.1/")
+    skos = Namespace("http://www.w3.org/2004/02/skos/core#")
+    prov = Namespace("http://www.w3.org/ns/prov#")
+
+    def typed(node: object, cls: URIRef) -> bool:
+        return (node, RDF.type, cls) in void
+
+    assert set(void.objects(dataset, dct.language)) == {
+        URIRef(EU + "language/NLD"),
+        URIRef(EU + "language/ENG"),
+    }
+    assert all(typed(lang, dct.LinguisticSystem) for lang in void.objects(dataset, dct.language))
+    assert void.value(dataset, dct.spatial) == URIRef(EU + "country/NLD")
+    assert void.value(dataset, dct.accessRights) == URIRef(EU + "access-right/PUBLIC")
+    assert typed(void.value(dataset, dct.accessRights), dct.RightsStatement)
+    themes = set(void.objects(dataset, DCAT.theme))
+    assert URIRef(EU + "data-theme/GOVE") in themes
+    assert all(str(t).startswith(EU + "data-theme/") and typed(t, skos.Concept) for t in themes)
+    assert {k.language for k in void.objects(dataset, DCAT.keyword)} == {"nl", "en"}
+    license_ = void.value(dataset, dct.license)
+    assert typed(license_, dct.LicenseDocument)
+    publisher = void.value(dataset, dct.publisher)
+    assert isinstance(publisher, URIRef) and typed(publisher, foaf.Agent)
+    contact = void.value(dataset, DCAT.contactPoint)
+    assert isinstance(contact, URIRef) and void.value(contact, VCARD.hasURL) is not None
+    assert typed(void.value(dataset, DCAT.landingPage), foaf.Document)
+    temporal = void.value(dataset, dct.temporal)
+    assert typed(temporal, dct.PeriodOfTime)
+    start, end = void.value(temporal, DCAT.startDate), void.value(temporal, DCAT.endDate)
+    assert 2000 < int(start) <= 2024 <= int(end) < 2100
+    assert void.value(dataset, prov.wasDerivedFrom) == URIRef(
+        "https://w3id.org/defensienota-2024/id/document/defensienota-2024"
+    )
+    assert void.value(dataset, dct.source) is None  # DCAT-AP: dct:source is a dcat:Dataset
+    for dist in void.objects(dataset, DCAT.distribution):
+        assert {d.language for d in void.objects(dist, dct.description)} == {"nl", "en"}
+        media = void.value(dist, DCAT.mediaType)
+        assert str(media).startswith(IANA) and typed(media, dct.MediaType)
+        fmt = void.value(dist, dct["format"])
+        assert str(fmt).startswith(EU + "file-type/") and typed(fmt, dct.MediaTypeOrExtent)
+        assert typed(void.value(dist, dct.license), dct.LicenseDocument)
+        packed = void.value(dist, DCAT.compressFormat)
+        assert (packed is not None) == str(dist).endswith(".gz")
+        assert packed is None or packed == URIRef(IANA + "application/gzip")
+        assert packed is None or typed(packed, dct.MediaType)
+    assert not [n for triple in void for n in triple if isinstance(n, BNode)]
 
 
 def test_void_formats_and_locations(client: TestClient, void: Graph) -> None:

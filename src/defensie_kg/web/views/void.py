@@ -1,10 +1,12 @@
-"""The VoID + DCAT description of the dataset (served at ``/void`` by ``dumps``)."""
+"""The VoID + DCAT-AP description of the dataset (served at ``/void`` by ``dumps``): the
+static Turtle template ``void.ttl`` next to this module, plus what is counted or built."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -16,9 +18,29 @@ from defensie_kg.web.state import AppState
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 DCT = "http://purl.org/dc/terms/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
-FOAF = "http://xmlns.com/foaf/0.1/"
 IANA = "http://www.iana.org/assignments/media-types/"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+TEMPLATE = Path(__file__).with_name("void.ttl")
+FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
+STABLE = "http://publications.europa.eu/resource/authority/planned-availability/STABLE"
+AVAILABILITY = "http://data.europa.eu/r5r/availability"
+# EU file type of each dump format (the template types each one)
+FILE_TYPES = {
+    "turtle": "RDF_TURTLE",
+    "ntriples": "RDF_N_TRIPLES",
+    "jsonld": "JSON_LD",
+    "rdfxml": "RDF_XML",
+    "trig": "RDF_TRIG",
+    "nquads": "RDF_N_QUADS",
+}
+FORMAT_NAMES = {
+    "turtle": "Turtle",
+    "ntriples": "N-Triples",
+    "jsonld": "JSON-LD",
+    "rdfxml": "RDF/XML",
+    "trig": "TriG",
+    "nquads": "N-Quads",
+}
 
 
 @dataclass
@@ -34,6 +56,7 @@ class Stats:
     properties: Counter[str]  # property → triples
     vocabularies: list[str]
     examples: list[str]
+    years: list[int] = field(default_factory=list)  # the first and last dn:year, if any
 
 
 def count(state: AppState) -> Stats:
@@ -45,6 +68,7 @@ def count(state: AppState) -> Stats:
     members: dict[str, set[str]] = defaultdict(set)
     properties: Counter[str] = Counter()
     linked: set[str] = set()
+    years: set[int] = set()
     total = 0
     for quad in kg.quads():
         total += 1
@@ -54,6 +78,8 @@ def count(state: AppState) -> Stats:
         properties[predicate] += 1
         if predicate == RDF_TYPE and isinstance(quad.object, ox.NamedNode):
             members[quad.object.value].add(str(quad.subject))
+        if predicate == str(DN.year) and isinstance(quad.object, ox.Literal):
+            years.add(int(quad.object.value))
         if predicate == str(DN.hasNatoLink):
             # the pyoxigraph stub lists Triple as a subject; RDF 1.2 subjects never are
             linked.add(quad.subject.value)  # type: ignore[union-attr]
@@ -71,6 +97,7 @@ def count(state: AppState) -> Stats:
         properties,
         sorted({_vocabulary(i) for i in [*classes, *properties]}),
         measures[:3] + targets[:3],
+        [min(years), max(years)] if years else [],
     )
 
 
@@ -86,14 +113,17 @@ def _vocabulary(iri: str) -> str:
 def describe(
     state: AppState, stats: Stats, sizes: dict[str, int], base: str, moment_built: datetime
 ) -> list[ox.Triple]:
-    """VoID + DCAT triples for the dataset served at ``base``; ``sizes`` of the dump files."""
+    """VoID + DCAT-AP triples for the dataset served at ``base``: the template ``void.ttl``
+    resolved against ``{base}/void``, plus counts, dates and one distribution per download
+    (``sizes`` of the dump files)."""
     doc = f"{base}/void"
     dataset = ox.NamedNode(f"{doc}#dataset")
-    out: list[ox.Triple] = []
+    out = [
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in ox.parse(path=TEMPLATE, format=ox.RdfFormat.TURTLE, base_iri=doc)
+    ]
 
-    def add(
-        s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal
-    ) -> None:
+    def add(s: ox.NamedNode, p: str, o: ox.NamedNode | ox.Literal) -> None:
         out.append(ox.Triple(s, ox.NamedNode(p), o))
 
     def iri(value: str) -> ox.NamedNode:
@@ -106,58 +136,17 @@ def describe(
         return ox.Literal(value, language=lang) if lang else ox.Literal(value)
 
     moment = ox.Literal(moment_built.isoformat(), datatype=iri(XSD + "dateTime"))
-    add(iri(doc), RDF_TYPE, iri(VOID.DatasetDescription))
-    add(iri(doc), FOAF + "primaryTopic", dataset)
-    add(
-        iri(doc),
-        DCT + "title",
-        text("VoID description of the Defensienota 2024 knowledge graph", "en"),
-    )
-    for kind in (VOID.Dataset, DCAT.Dataset):
-        add(dataset, RDF_TYPE, iri(kind))
-    add(dataset, DCT + "title", text("Defensienota 2024 — kennisgraaf", "nl"))
-    add(
-        dataset,
-        DCT + "title",
-        text("Defence White Paper 2024 (Netherlands) — knowledge graph", "en"),
-    )
-    add(
-        dataset,
-        DCT + "description",
-        text(
-            "De Defensienota 2024 'Sterk, slim en samen' als kennisgraaf: maatregelen, cijfers, "
-            "programma's, organisaties, materieel en NAVO-doelstellingen, elk herleid tot de "
-            "paragraaf waar ze vandaan komen, met ontologie, SHACL-shapes en OWL RL-afleidingen.",
-            "nl",
-        ),
-    )
-    add(
-        dataset,
-        DCT + "description",
-        text(
-            "The Dutch Defence White Paper 2024 'Strong, smart and together' as a knowledge graph: "
-            "measures, figures, programmes, organisations, materiel and NATO targets, each traced "
-            "to its source section, with an ontology, SHACL shapes and OWL RL inferences.",
-            "en",
-        ),
-    )
-    add(dataset, DCT + "license", iri(LICENSE))
-    publisher = ox.BlankNode("publisher")
-    add(dataset, DCT + "publisher", publisher)
-    add(publisher, RDF_TYPE, iri(FOAF + "Organization"))
-    add(publisher, FOAF + "name", text("Defensienota 2024 knowledge graph project", "en"))
-    add(publisher, FOAF + "homepage", iri(f"{base}/"))
-    add(dataset, DCT + "source", iri(f"{ID}document/defensienota-2024"))
     add(dataset, DCT + "issued", moment)
     add(dataset, DCT + "modified", moment)
     add(dataset, DCAT.version, text(__version__))
     add(dataset, "http://www.w3.org/2002/07/owl#versionInfo", text(__version__))
-    for lang in ("nl", "en"):
-        add(dataset, DCT + "language", iri(f"http://id.loc.gov/vocabulary/iso639-1/{lang}"))
-    add(dataset, DCAT.landingPage, iri(f"{base}/"))
-    add(dataset, "http://www.w3.org/2000/01/rdf-schema#seeAlso", iri(f"{base}/context.jsonld"))
     add(dataset, VOID.uriSpace, text(state.settings.base_iri))
-    add(dataset, VOID.sparqlEndpoint, iri(f"{base}/sparql"))
+    if stats.years:
+        temporal = iri(f"{doc}#temporal")
+        add(dataset, DCT + "temporal", temporal)
+        add(temporal, RDF_TYPE, iri(DCT + "PeriodOfTime"))
+        add(temporal, DCAT.startDate, ox.Literal(str(stats.years[0]), datatype=iri(XSD + "gYear")))
+        add(temporal, DCAT.endDate, ox.Literal(str(stats.years[-1]), datatype=iri(XSD + "gYear")))
     add(dataset, VOID.triples, number(stats.triples))
     add(dataset, VOID.entities, number(stats.entities))
     add(dataset, VOID.classes, number(len(stats.classes)))
@@ -199,11 +188,45 @@ def describe(
                 "en",
             ),
         )
+        for lang, (what, packed) in _DESCRIBED.items():
+            add(
+                dist,
+                DCT + "description",
+                text(
+                    what[file.variant].format(fmt=FORMAT_NAMES[file.fmt.name])
+                    + (packed if file.gzipped else "")
+                    + ".",
+                    lang,
+                ),
+            )
         add(dist, DCAT.downloadURL, url)
         add(dist, DCAT.accessURL, iri(f"{base}/download"))
         add(dist, DCAT.mediaType, iri(IANA + file.fmt.media_type))
+        add(dist, DCT + "format", iri(FILE_TYPE + FILE_TYPES[file.fmt.name]))
         if file.gzipped:
             add(dist, DCAT.compressFormat, iri(IANA + export.GZIP))
         add(dist, DCAT.byteSize, number(sizes[name], "nonNegativeInteger"))
         add(dist, DCT + "license", iri(LICENSE))
+        add(dist, AVAILABILITY, iri(STABLE))
     return sorted(out, key=lambda t: str(t.subject))  # stable: groups statements by subject
+
+
+# What a download holds, per language and variant, and the words added for a gzipped file.
+_DESCRIBED = {
+    "nl": (
+        {
+            "asserted": "De kennisgraaf als {fmt}: alleen de vastgelegde gegevens en de ontologie",
+            "inferred": "De kennisgraaf als {fmt}: de vastgelegde gegevens, de ontologie en de "
+            "OWL RL-afleidingen",
+        },
+        ", met gzip gecomprimeerd",
+    ),
+    "en": (
+        {
+            "asserted": "The knowledge graph as {fmt}: the asserted data and the ontology only",
+            "inferred": "The knowledge graph as {fmt}: the asserted data, the ontology and the "
+            "OWL RL inferences",
+        },
+        ", compressed with gzip",
+    ),
+}
