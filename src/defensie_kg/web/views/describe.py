@@ -20,6 +20,9 @@ DESCRIPTION = "http://purl.org/dc/terms/description"
 DEFINITION = "http://www.w3.org/2004/02/skos/core#definition"
 SOURCE = DN.sourceSection
 SECTION_BASE = BASE + "id/section/"
+NOTA = BASE + "id/document/defensienota-2024"
+DCT = "http://purl.org/dc/terms/"
+SEE_ALSO = "http://www.w3.org/2000/01/rdf-schema#seeAlso"
 _LANG_TEXT = {RDFS_LABEL, DESCRIPTION, DEFINITION}
 
 
@@ -52,6 +55,17 @@ class Group:
 
 
 @dataclass
+class Citation:
+    """How to cite the nota (as a parliamentary paper), and the part a page comes from."""
+
+    title: str
+    reference: str  # e.g. "Kamerstukken II 2023/24, 36 592, nr. 1"
+    date: str  # ISO date of the minister's letter
+    href: str | None  # the official publication
+    part: str = ""  # the source section, numbered ("4.2 Land"), if the page has one
+
+
+@dataclass
 class Description:
     """Everything a resource page needs."""
 
@@ -63,6 +77,7 @@ class Description:
     incoming: list[Group]
     sources: list[Value]
     diagram: str
+    citation: Citation | None = None
 
 
 def describe(kg: KnowledgeGraph, iri: str, lang: str) -> Description:
@@ -77,9 +92,32 @@ def describe(kg: KnowledgeGraph, iri: str, lang: str) -> Description:
     text = _text(by_predicate.get(DESCRIPTION) or by_predicate.get(DEFINITION), lang)
     sources = by_predicate.get(SOURCE, Group(SOURCE, "")).values
     ordered = sorted(by_predicate.values(), key=lambda g: (g.predicate != RDFS_LABEL, g.label))
+    part = sources[0].text if sources and iri != NOTA else ""
+    if iri.startswith(SECTION_BASE):
+        part = label
     return Description(
-        iri, label, types, text, ordered, incoming, sources, diagram(iri, label, ordered, incoming)
+        iri,
+        label,
+        types,
+        text,
+        ordered,
+        incoming,
+        sources,
+        diagram(iri, label, ordered, incoming),
+        citation(kg, part) if sources or iri.startswith(SECTION_BASE) or iri == NOTA else None,
     )
+
+
+def citation(kg: KnowledgeGraph, part: str = "") -> Citation | None:
+    """The nota's citation from the graph (its title, Kamerstuk reference, date and official
+    publication), with ``part`` the section a page is sourced to; ``None`` if the graph
+    does not give the reference."""
+    reference = kg.first_value(NOTA, DCT + "bibliographicCitation")
+    if not reference:
+        return None
+    title = kg.first_value(NOTA, DCT + "title") or ""
+    date = kg.first_value(NOTA, DCT + "issued") or ""
+    return Citation(title, reference, date, kg.first_value(NOTA, SEE_ALSO), part)
 
 
 def _with_section_numbers(
