@@ -104,8 +104,16 @@ def describe(kg: KnowledgeGraph, iri: str, lang: str) -> Description:
         incoming,
         sources,
         diagram(iri, label, ordered, incoming),
-        citation(kg, part) if sources or iri.startswith(SECTION_BASE) or iri == NOTA else None,
+        citation(kg, part) if _cites_the_nota(iri, sources) else None,
     )
+
+
+def _cites_the_nota(iri: str, sources: list[Value]) -> bool:
+    """The nota, its sections and what is taken from it; not the other parliamentary papers
+    or the dossier, which are cited by their own reference."""
+    if iri == NOTA or iri.startswith(SECTION_BASE):
+        return True
+    return bool(sources) and not iri.startswith((BASE + "id/document/", BASE + "id/dossier/"))
 
 
 def citation(kg: KnowledgeGraph, part: str = "") -> Citation | None:
