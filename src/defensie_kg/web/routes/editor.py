@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
@@ -24,7 +24,7 @@ from defensie_kg.query.store import parse_term
 from defensie_kg.web import assets
 from defensie_kg.web.deps import get_state
 from defensie_kg.web.state import AppState
-from defensie_kg.web.views.templating import language, pick, render
+from defensie_kg.web.views.templating import Lang, pick, render
 
 router = APIRouter(tags=["Query editor"])
 State = Annotated[AppState, Depends(get_state)]
@@ -42,10 +42,15 @@ def _servable() -> frozenset[str]:
 
 
 @router.get("/query", summary="The SPARQL query editor (YASGUI)", response_class=Response)
-def editor_page(request: Request, state: State) -> Response:
+def editor_page(
+    request: Request,
+    state: State,
+    lang: Lang = "nl",
+    query: Annotated[str, Query(description="A query to prefill (and run).")] = "",
+    example: Annotated[str | None, Query(description="A named query to open.")] = None,
+) -> Response:
     """An HTML page with YASGUI preset for this endpoint and the named queries as examples.
     `query=` prefills (and runs) a query; `example=` opens a named query."""
-    lang = language(request)
     directory = assets.asset_dir(ASSET)
     examples = [
         {
@@ -61,7 +66,7 @@ def editor_page(request: Request, state: State) -> Response:
         assets_ready=directory is not None,
         version=assets.load_lock()[ASSET].version,
         examples=examples,
-        prefill=request.query_params.get("query", ""),
+        prefill=query,
     )
 
 
