@@ -207,9 +207,8 @@ def test_relative_iris_resolve_against_the_endpoint(mini_client: TestClient) -> 
         headers={"Accept": "application/n-triples"},
     )
     assert response.status_code == 200, response.text
-    assert response.text.strip() == (
-        '<http://testserver/s> <http://testserver/p> "1"^^<http://www.w3.org/2001/XMLSchema#integer> .'
-    )
+    integer = "<http://www.w3.org/2001/XMLSchema#integer>"
+    assert response.text.strip() == f'<http://testserver/s> <http://testserver/p> "1"^^{integer} .'
     own = mini_client.get(
         "/sparql",
         params={"query": "BASE <http://example.org/a/> CONSTRUCT { <s> <p> 1 } WHERE {}"},
