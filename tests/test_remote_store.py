@@ -50,7 +50,7 @@ SLOW_ROWS = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 def _oxigraph() -> str:
     found = Path(sys.executable).with_name("oxigraph")
     path = str(found) if found.exists() else shutil.which("oxigraph")
-    assert path, "the oxigraph server is missing: pip install -r requirements.lock"
+    assert path, "the oxigraph server is missing: pip install -r requirements-dev.lock"
     return path
 
 
