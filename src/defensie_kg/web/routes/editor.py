@@ -30,6 +30,14 @@ router = APIRouter(tags=["Query editor"])
 State = Annotated[AppState, Depends(get_state)]
 
 ASSET = "yasgui"
+# The plain editor's answer formats (no JavaScript: what a browser shows or saves).
+PLAIN_FORMATS = (
+    ("json", "JSON (SELECT, ASK)"),
+    ("csv", "CSV (SELECT)"),
+    ("tsv", "TSV (SELECT)"),
+    ("turtle", "Turtle (CONSTRUCT, DESCRIBE)"),
+    ("jsonld", "JSON-LD (CONSTRUCT, DESCRIBE)"),
+)
 _MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 
@@ -47,7 +55,9 @@ def editor_page(
     state: State,
     lang: Lang = "nl",
     query: Annotated[str, Query(description="A query to prefill (and run).")] = "",
-    example: Annotated[str | None, Query(description="A named query to open.")] = None,
+    example_name: Annotated[
+        str | None, Query(alias="example", description="A named query to open.")
+    ] = None,
 ) -> Response:
     """An HTML page with YASGUI preset for this endpoint and the named queries as examples.
     `query=` prefills (and runs) a query; `example=` opens a named query."""
@@ -60,10 +70,15 @@ def editor_page(
         }
         for q in sorted(state.queries.values(), key=lambda q: pick(q.title, lang, q.name).lower())
     ]
+    chosen = state.queries.get(example_name or "")
+    if directory is None and not query and chosen is not None:
+        query = example(chosen)["query"]  # the plain editor opens it server-side
     return render(
         request,
         "query.html",
         assets_ready=directory is not None,
+        missing_reason=assets.unavailable_reason(ASSET) if directory is None else None,
+        plain_formats=PLAIN_FORMATS,
         version=assets.load_lock()[ASSET].version,
         examples=examples,
         prefill=query,
