@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import threading
 import time
 
@@ -119,3 +122,42 @@ def test_no_query_opens_a_connection(
         assert response.json()["results"]["bindings"] == []
     time.sleep(0.5)
     assert seen == []
+
+
+# --- roqet (Rasqal, Debian's rasqal-utils; .ci/run installs it) -----------------------------
+
+
+def _roqet() -> str:
+    found = shutil.which("roqet")
+    if found is None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("roqet is missing: apt-get install rasqal-utils")
+        pytest.skip("roqet is not installed (apt-get install rasqal-utils)")
+    return found
+
+
+def _run_roqet(live_server: str, query: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [_roqet(), "-p", f"{live_server}/sparql", "-e", query, "-r", "csv", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_roqet_select(live_server: str) -> None:
+    done = _run_roqet(live_server, LABELS)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["label", "Test measure", "Testmaatregel"]
+
+
+def test_roqet_relative_iris_resolve_against_the_endpoint(live_server: str) -> None:
+    done = _run_roqet(live_server, "SELECT ?x WHERE { BIND(<rel> AS ?x) }")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["x", f"{live_server}/rel"]
+
+
+def test_roqet_asking_results_for_a_graph_gets_a_clear_406(live_server: str) -> None:
+    # roqet asks for SPARQL Results XML whatever the query form: a CONSTRUCT cannot be that
+    done = _run_roqet(live_server, "CONSTRUCT { <s> <p> 1 } WHERE {}")
+    assert "406" in done.stderr

@@ -28,7 +28,7 @@ from defensie_kg.errors import (
     QueryTimeout,
     StoreUnavailable,
     UnknownGraph,
-    UpdateRefused,
+    UpdateAsQuery,
 )
 from defensie_kg.namespaces import GRAPH, INFERRED_GRAPH, ONTOLOGY_GRAPH
 from defensie_kg.query import named_queries
@@ -50,7 +50,7 @@ SLOW_ROWS = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 def _oxigraph() -> str:
     found = Path(sys.executable).with_name("oxigraph")
     path = str(found) if found.exists() else shutil.which("oxigraph")
-    assert path, "the oxigraph server is missing: pip install -r requirements.lock"
+    assert path, "the oxigraph server is missing: pip install -r requirements-dev.lock"
     return path
 
 
@@ -327,8 +327,8 @@ def _dead_store(timeout: float = 5.0) -> RemoteStore:
 @pytest.mark.parametrize(
     ("text", "error"),
     [
-        ("INSERT DATA { <http://example.org/s> <http://example.org/p> 1 }", UpdateRefused),
-        ("PREFIX x: <http://example.org/> DROP ALL", UpdateRefused),
+        ("INSERT DATA { <http://example.org/s> <http://example.org/p> 1 }", UpdateAsQuery),
+        ("PREFIX x: <http://example.org/> DROP ALL", UpdateAsQuery),
         ("SELECT * { SERVICE <http://example.org/sparql> { ?s ?p ?o } }", QueryRefused),
     ],
 )
@@ -487,9 +487,13 @@ def test_app_answers_503_while_the_store_is_down_and_recovers(
                 == "true"
             )  # mini_settings caps at 5 rows
             refused = client.post(
-                "/sparql", content="DROP ALL", headers={"Content-Type": "application/sparql-query"}
+                "/sparql", content="DROP ALL", headers={"Content-Type": "application/sparql-update"}
             )
             assert refused.status_code == 403
+            as_query = client.post(
+                "/sparql", content="DROP ALL", headers={"Content-Type": "application/sparql-query"}
+            )
+            assert as_query.status_code == 400
         finally:
             store.stop()
         again = client.get("/sparql", params=query)

@@ -166,11 +166,9 @@ def test_every_internal_link_resolves(client: TestClient) -> None:
 
 
 def test_iris_under_the_public_base_map_to_local_pages(client: TestClient) -> None:
-    from dataclasses import replace
-
     state = client.app.state.kg  # type: ignore[attr-defined]
     original = state.settings
-    state.settings = replace(original, public_base="https://kg.example.org/")
+    state.settings = original.with_overrides(public_base="https://kg.example.org/")
     try:
         response = client.get(
             "/", params={"uri": "https://kg.example.org" + MEASURE}, follow_redirects=False

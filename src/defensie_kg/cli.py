@@ -2,13 +2,16 @@
 
 Exit codes (documented in the README): 0 success; 1 the data has SHACL
 violations; 2 unusable input (a Turtle syntax error, a missing file, an
-inconsistency, a bad query or parameter, an unreachable store). Errors print one line, never a
-traceback.
+inconsistency, a bad query or parameter, a bad setting, an unreachable store); 3 the server
+cannot listen (the port is in use, or the address is not this machine's). Errors print one
+line, never a traceback.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import socket
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -26,7 +29,11 @@ from defensie_kg.query.store import KnowledgeGraph
 from defensie_kg.settings import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE = 0, 1, 2
+EXIT_OK, EXIT_INVALID, EXIT_UNUSABLE, EXIT_CANNOT_LISTEN = 0, 1, 2, 3
+
+
+class CannotListen(KGError):
+    """``serve`` cannot bind its address: the port is in use, or the host is not ours."""
 
 
 def _errors_to_exit_codes(func: F) -> F:
@@ -37,6 +44,9 @@ def _errors_to_exit_codes(func: F) -> F:
         except NotValid as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(EXIT_INVALID)
+        except CannotListen as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(EXIT_CANNOT_LISTEN)
         except KGError as exc:
             click.echo(f"{exc}" if "\n" not in str(exc) else f"error: {exc}", err=True)
             sys.exit(EXIT_UNUSABLE)
@@ -64,6 +74,7 @@ def _progress(quiet: bool) -> Callable[[str], None] | None:
     help="Project directory with ontology/, data/, queries/ (default: current).",
 )
 @click.pass_context
+@_errors_to_exit_codes
 def cli(ctx: click.Context, root: Path | None) -> None:
     """The Defensienota 2024 knowledge graph: build, validate, query and serve it."""
     ctx.obj = Settings.from_env(root=root)
@@ -200,6 +211,7 @@ def serve(
     settings = _settings(ctx).with_overrides(
         host=host, port=port, store_url=store_url, reload=reload or None
     )
+    listening = _listen(settings.host, settings.port)  # in use: say so before the build
     built = _checked_build(settings)  # fail here, with an exit code, rather than inside uvicorn
     # Start the query workers first, while this process imports the web stack: they are
     # what the first query waits for. The server listens before they are up.
@@ -221,7 +233,7 @@ def serve(
         started = pool
         app = create_app(settings, start=lambda s: start_state(s, built, started))
     reloading.install_signal_handlers(app)  # SIGHUP: reload; SIGTERM: drain, then exit 0
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -230,6 +242,10 @@ def serve(
         access_log=False,  # ours logs no query text
         log_config=middleware.log_config(),
     )
+    server = uvicorn.Server(config)
+    server.run(sockets=[listening])  # the socket bound above: no race for the port
+    if not server.started:
+        sys.exit(EXIT_CANNOT_LISTEN)
 
 
 @cli.command()
@@ -284,6 +300,29 @@ def export(ctx: click.Context, output: Path, no_gzip: bool) -> None:
 
     for path in write_all(_graph(_settings(ctx)), output, gzipped=not no_gzip):
         click.echo(f"{path.stat().st_size:10d}  {path}")
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port`` (as uvicorn binds it), or :class:`CannotListen`."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise CannotListen(
+                f"port {port} on {host} is already in use; stop the other server or choose "
+                "another port (--port or DKG_PORT)"
+            ) from None
+        raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    sock.set_inheritable(True)
+    return sock
 
 
 def _checked_build(settings: Settings) -> Build:

@@ -57,6 +57,13 @@ class UpdateRefused(QueryRefused):
     """SPARQL Update sent to a read-only endpoint."""
 
 
+class UpdateAsQuery(QuerySyntaxError):
+    """SPARQL Update text sent as a query (``query=``): a malformed query, so a 400.
+
+    (An update sent as an update, ``update=`` or ``application/sparql-update``, is refused
+    with 403: :class:`UpdateRefused`.)"""
+
+
 class UnknownGraph(QueryError):
     """A default-graph-uri or named-graph-uri that the store does not hold."""
 
@@ -109,6 +116,7 @@ def from_wire(name: str, message: str, available: list[str]) -> KGError:
     kinds: dict[str, type[KGError]] = {
         cls.__name__: cls
         for cls in (
+            UpdateAsQuery,
             QuerySyntaxError,
             QueryRefused,
             UpdateRefused,

@@ -2,7 +2,9 @@
 
 Used by ``defensie-kg export`` and by the server's ``/download`` pages, so a
 file downloaded from the server is byte-identical to one exported locally.
-N-Triples and N-Quads are sorted, for stable diffs.
+N-Triples and N-Quads are sorted, for stable diffs. Every dump is byte-identical from
+one run (and process, and hash seed) to the next: the store renames blank nodes when it
+loads a file, so the dumps give them RDFC-1.0 canonical labels again (:func:`canonical`).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pyoxigraph as ox
 
 from defensie_kg.namespaces import INFERRED_GRAPH, PREFIXES, shorten
 from defensie_kg.query.store import KnowledgeGraph
@@ -56,14 +60,32 @@ def with_context(expanded: bytes) -> bytes:
     return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def canonical(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """``quads`` with RDFC-1.0 canonical blank-node labels, sorted.
+
+    Only the quads that mention a blank node go through the canonicalisation (their labels
+    depend on those alone), as in the build's cache.
+    """
+    blank = [q for q in quads if _has_blank(q)]
+    if not blank:
+        return sorted(quads, key=str)
+    dataset = ox.Dataset(blank)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return sorted([q for q in quads if not _has_blank(q)] + list(dataset), key=str)
+
+
+def _has_blank(quad: ox.Quad) -> bool:
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+
+
 def dump(kg: KnowledgeGraph, fmt: Format, variant: str) -> bytes:
     """The dataset (``variant``) serialised as ``fmt``; triples formats merge the graphs."""
-    quads = list(kg.quads(graphs_for(kg, variant)))
+    quads = canonical(list(kg.quads(graphs_for(kg, variant))))
     if fmt.kind == "graph":
         unique = sorted({q.triple for q in quads}, key=str)
         body = results.triples(fmt, unique)
     else:
-        body = results.triples(fmt, sorted(quads, key=str))
+        body = results.triples(fmt, quads)
     if fmt.name == "jsonld":
         body = with_context(body)
     if fmt.name in ("ntriples", "nquads"):

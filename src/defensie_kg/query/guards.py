@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from defensie_kg.errors import QueryRefused, QuerySyntaxError, UpdateRefused
+from defensie_kg.errors import QueryRefused, QuerySyntaxError, UpdateAsQuery
 from defensie_kg.query.sparql_text import OPAQUE, first_keyword, scrub
 
 _UPDATE_WORDS = {
@@ -59,10 +59,7 @@ def check(text: str, service_allowlist: tuple[str, ...] = ()) -> None:
             f"The query nests groups or expressions more than {MAX_NESTING} levels deep."
         )
     if is_update(text):
-        raise UpdateRefused(
-            "SPARQL Update is not supported: this endpoint is read-only. "
-            "Edit the Turtle files in data/ and rebuild instead."
-        )
+        raise update_as_query()
     scrubbed = scrub(text)
     # The look-behind makes the expression slow to scan with; most queries have no SERVICE.
     if "service" not in scrubbed.casefold() or not _SERVICE.search(scrubbed):
@@ -75,6 +72,14 @@ def check(text: str, service_allowlist: tuple[str, ...] = ()) -> None:
             "connections on a query's behalf. An operator can allow endpoints with the "
             "service_allowlist setting."
         )
+
+
+def update_as_query() -> UpdateAsQuery:
+    """The error for update text sent where a query belongs."""
+    return UpdateAsQuery(
+        "This is SPARQL Update, sent as a query: not a query. The endpoint is read-only "
+        "and takes queries only; edit the Turtle files in data/ and rebuild instead."
+    )
 
 
 def _keep_iris(text: str, scrubbed: str) -> str:

@@ -101,6 +101,8 @@ class RemoteStore:
         if request.bindings:
             terms = {name: str(parse_term(term)) for name, term in request.bindings}
             text = sparql_text.with_values(text, terms)
+        if request.base_iri:  # the endpoint's own URL; a BASE in the query comes later, and wins
+            text = f"BASE <{request.base_iri}>\n{text}"
         graph_form = sparql_text.first_keyword(request.text) in _GRAPH_FORMS
         form = urlencode([("query", text), *self._dataset(request)]).encode()
         headers = {

@@ -18,11 +18,9 @@ from typing import Any, cast
 import pyoxigraph as ox
 
 from defensie_kg.errors import (
-    NotAcceptable,
     QuerySyntaxError,
     QueryTimeout,
     UnknownGraph,
-    UpdateRefused,
 )
 from defensie_kg.namespaces import INFERRED_GRAPH, RDFS, SKOS
 from defensie_kg.query import guards, sparql_text
@@ -40,13 +38,14 @@ class QueryRequest:
 
     text: str
     accept: str | None = None
-    format: str | None = None
+    format: str | None = None  # format=/output= values, comma-separated (formats.wanted)
     infer: bool = True
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     bindings: tuple[tuple[str, str], ...] = ()  # variable name → term in N-Triples syntax
     max_rows: int = 10000
     service_allowlist: tuple[str, ...] = ()
+    base_iri: str | None = None  # relative IRIs resolve against it (the endpoint's URL)
 
 
 @dataclass(frozen=True)
@@ -181,13 +180,13 @@ class KnowledgeGraph:
         if request.bindings:
             terms = {name: str(parse_term(term)) for name, term in request.bindings}
             text = sparql_text.with_values(text, terms)
+        if request.base_iri:
+            options["base_iri"] = request.base_iri  # a BASE in the query still wins
         try:
             return self._store.query(text, **options)
         except SyntaxError as exc:
             if guards.is_update(request.text):
-                raise UpdateRefused(
-                    "SPARQL Update is not supported: this endpoint is read-only."
-                ) from None
+                raise guards.update_as_query() from None
             raise QuerySyntaxError(f"Query syntax error: {exc}") from None
 
     def _known(self, names: tuple[str, ...]) -> list[ox.NamedNode]:
@@ -224,20 +223,8 @@ def serialise(request: QueryRequest, answer: object, deadline: float | None) -> 
 
 
 def _pick(request: QueryRequest, offered: tuple[Format, ...]) -> Format:
-    if request.format:
-        fmt = formats.lookup(request.format)
-        if fmt is None or fmt not in offered:
-            raise _unavailable(request.format, offered)
-        return fmt
-    return formats.negotiate(request.accept, offered)
-
-
-def _unavailable(name: str, offered: tuple[Format, ...]) -> NotAcceptable:
-    available = [f.name for f in offered]
-    return NotAcceptable(
-        f"Format {name!r} is not available for this query form; use one of " + ", ".join(available),
-        [f.media_type for f in offered],
-    )
+    # ``format``/``output`` in the light of the query form, else Accept (one rule: formats.choose)
+    return formats.choose(request.format, request.accept, offered)
 
 
 def _take(

@@ -49,6 +49,7 @@ def encode_request(request: QueryRequest) -> bytes:
         request.bindings,
         request.max_rows,
         request.service_allowlist,
+        request.base_iri,
     )
     return frame(json.dumps(fields, separators=(",", ":")).encode())
 
@@ -56,7 +57,7 @@ def encode_request(request: QueryRequest) -> bytes:
 def decode_request(payload: bytes) -> QueryRequest:
     """The :class:`QueryRequest` in a request frame's payload (lists back to tuples)."""
     fields: list[Any] = json.loads(payload)
-    text, accept, fmt, infer, default, named, bindings, max_rows, allowlist = fields
+    text, accept, fmt, infer, default, named, bindings, max_rows, allowlist, base = fields
     return QueryRequest(
         text,
         accept,
@@ -67,6 +68,7 @@ def decode_request(payload: bytes) -> QueryRequest:
         tuple((name, term) for name, term in bindings),
         max_rows,
         tuple(allowlist),
+        base,
     )
 
 

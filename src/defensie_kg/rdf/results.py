@@ -9,13 +9,12 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
-from typing import cast
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol, cast
 
 import pyoxigraph as ox
 
 from defensie_kg.namespaces import PREFIXES, RDF, XSD
-from defensie_kg.rdf.formats import Format
 
 _XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _XML_ATTR = str.maketrans(
@@ -45,36 +44,59 @@ Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 Row = Sequence[Term | None]
 
 
+class Format(Protocol):
+    """What a writer needs of a :class:`defensie_kg.rdf.formats.Format` (the registry
+    imports this module for its writers, so this one does not import it back)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def rdf(self) -> ox.RdfFormat | None: ...
+    @property
+    def rows(self) -> Callable[[Sequence[str], Iterable[Row]], str] | None: ...
+    @property
+    def boolean(self) -> Callable[[bool], str] | None: ...
+
+
 def solutions(fmt: Format, variables: Sequence[str], rows: Iterable[Row]) -> bytes:
-    """A SELECT result in ``fmt`` (json, xml, csv or tsv)."""
-    writer = {"json": _json, "xml": _xml, "csv": _csv, "tsv": _tsv}[fmt.name]
-    return writer(variables, rows).encode("utf-8")
+    """A SELECT result in ``fmt`` (a results format: its registry entry names the writer)."""
+    if fmt.rows is None:
+        raise ValueError(f"{fmt.name} is not a results format")
+    return fmt.rows(variables, rows).encode("utf-8")
 
 
 def boolean(fmt: Format, value: bool) -> bytes:
     """An ASK result in ``fmt``."""
-    if fmt.name == "json":
-        return json.dumps({"head": {}, "boolean": value}).encode()
-    if fmt.name == "xml":
-        return (
-            '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-            f"<head/><boolean>{'true' if value else 'false'}</boolean></sparql>\n"
-        ).encode()
-    # CSV/TSV have no boolean form in the spec; a one-cell table is what endpoints send.
-    head = "_askResult" if fmt.name == "csv" else "?_askResult"
-    return f"{head}\r\n{'true' if value else 'false'}\r\n".encode()
+    if fmt.boolean is None:
+        raise ValueError(f"{fmt.name} is not a results format")
+    return fmt.boolean(value).encode("utf-8")
+
+
+def json_boolean(value: bool) -> str:
+    return json.dumps({"head": {}, "boolean": value})
+
+
+def xml_boolean(value: bool) -> str:
+    return (
+        '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+        f"<head/><boolean>{'true' if value else 'false'}</boolean></sparql>\n"
+    )
+
+
+# CSV/TSV have no boolean form in the spec; a one-cell table is what endpoints send.
+def csv_boolean(value: bool) -> str:
+    return f"_askResult\r\n{'true' if value else 'false'}\r\n"
+
+
+def tsv_boolean(value: bool) -> str:
+    return f"?_askResult\r\n{'true' if value else 'false'}\r\n"
 
 
 def triples(fmt: Format, items: Iterable[ox.Triple | ox.Quad]) -> bytes:
     """Triples (or quads, for TriG/N-Quads) in an RDF format."""
-    rdf_format = {
-        "turtle": ox.RdfFormat.TURTLE,
-        "ntriples": ox.RdfFormat.N_TRIPLES,
-        "jsonld": ox.RdfFormat.JSON_LD,
-        "rdfxml": ox.RdfFormat.RDF_XML,
-        "trig": ox.RdfFormat.TRIG,
-        "nquads": ox.RdfFormat.N_QUADS,
-    }[fmt.name]
+    rdf_format = fmt.rdf
+    if rdf_format is None:
+        raise ValueError(f"{fmt.name} is not an RDF format")
     items = list(items)
     if rdf_format.supports_datasets:
         items = [
@@ -83,7 +105,11 @@ def triples(fmt: Format, items: Iterable[ox.Triple | ox.Quad]) -> bytes:
         ]
     else:
         items = [i.triple if isinstance(i, ox.Quad) else i for i in items]
-    prefixes = PREFIXES if fmt.name in ("turtle", "trig", "rdfxml") else None
+    prefixes = (
+        PREFIXES
+        if rdf_format in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG, ox.RdfFormat.RDF_XML)
+        else None
+    )
     # each branch above leaves a list of only quads or only triples
     homogeneous = cast("list[ox.Quad] | list[ox.Triple]", items)
     return ox.serialize(homogeneous, format=rdf_format, prefixes=prefixes) or b""
@@ -107,7 +133,7 @@ def _json_term(term: Term) -> dict[str, object]:
     }
 
 
-def _json(variables: Sequence[str], rows: Iterable[Row]) -> str:
+def json_rows(variables: Sequence[str], rows: Iterable[Row]) -> str:
     bindings = [
         {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
         for row in rows
@@ -133,7 +159,7 @@ def _xml_term(term: Term) -> str:
     return f"<literal>{escape(str(term))}</literal>"
 
 
-def _xml(variables: Sequence[str], rows: Iterable[Row]) -> str:
+def xml_rows(variables: Sequence[str], rows: Iterable[Row]) -> str:
     out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>']
     out += [f"<variable name={quoteattr(v)}/>" for v in variables]
     out.append("</head><results>")
@@ -157,7 +183,7 @@ def _csv_value(term: Term | None) -> str:
     return term.value
 
 
-def _csv(variables: Sequence[str], rows: Iterable[Row]) -> str:
+def csv_rows(variables: Sequence[str], rows: Iterable[Row]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(variables)
@@ -171,7 +197,7 @@ def _tsv_term(term: Term | None) -> str:
     return "" if term is None else str(term).replace("\t", "\\t").replace("\n", "\\n")
 
 
-def _tsv(variables: Sequence[str], rows: Iterable[Row]) -> str:
+def tsv_rows(variables: Sequence[str], rows: Iterable[Row]) -> str:
     lines = ["\t".join(f"?{v}" for v in variables)]
     lines += ["\t".join(_tsv_term(t) for t in row) for row in rows]
     return "\n".join(lines) + "\n"

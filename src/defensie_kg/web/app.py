@@ -29,7 +29,7 @@ from defensie_kg.query.pool import QueryPool
 from defensie_kg.query.store import KnowledgeGraph
 from defensie_kg.settings import Settings
 from defensie_kg.web import middleware
-from defensie_kg.web.errors import error_response, kg_error_response
+from defensie_kg.web.errors import error_response, kg_error_response, suggestions
 from defensie_kg.web.hotpath import HotPath
 from defensie_kg.web.reloading import Reloader
 from defensie_kg.web.routes import downloads as dumps
@@ -151,7 +151,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return error_response(
-            request, exc.status_code, "HTTPError", str(exc.detail), dict(exc.headers or {})
+            request,
+            exc.status_code,
+            "HTTPError",
+            str(exc.detail),
+            dict(exc.headers or {}),
+            await suggestions(request, exc.status_code),
         )
 
     @app.exception_handler(RequestValidationError)

@@ -1,12 +1,17 @@
 """Third-party browser assets (YASGUI): fetched at setup, never committed.
 
-``python -m defensie_kg.web.assets fetch`` runs ``npm pack <package>@<version>``
-(npm is the ordinary client of that registry) in a temporary directory,
-checks the tarball's sha512 against the ``integrity`` pinned in
-``assets.lock.json`` (the registry's ``dist.integrity`` of that version),
-and copies only the built files the lock names into
-``<sys.prefix>/share/defensie-kg/assets/<name>/``. It is idempotent: files
-already there with the pinned version and integrity are left alone.
+``python -m defensie_kg.web.assets fetch`` downloads the pinned tarball with the Python
+standard library, over HTTPS, from the package registry ``assets.lock.json`` names (its
+version document gives the tarball's address), checks the tarball's sha512 against the
+``integrity`` pinned in the lock (the registry's ``dist.integrity`` of that version), and
+copies only the built files the lock names into ``<sys.prefix>/share/defensie-kg/assets/
+<name>/``. npm is not needed; when it is installed it is tried (``npm pack``) only if the
+direct download fails. It is idempotent: files already there with the pinned version and
+integrity are left alone.
+
+Offline (the registry cannot be reached), the command says so, notes why in
+``<name>.unavailable`` and exits 0: setup succeeds, and ``/query`` serves a plain editor
+that gives the reason. A tarball whose digest does not match is always an error (exit 1).
 
 The web app asks :func:`asset_dir` where the files are (``None`` when they
 have not been fetched) and serves them itself: pages load no script from
@@ -24,6 +29,9 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,10 +48,17 @@ class Asset:
     version: str
     integrity: str
     files: dict[str, str]  # path inside the tarball -> file name in the asset dir
+    registry: str = "https://registry.npmjs.org/"
 
     @property
     def spec(self) -> str:
         return f"{self.package}@{self.version}"
+
+    @property
+    def document(self) -> str:
+        """The registry's document of this version (it names the tarball and its digest)."""
+        name = urllib.parse.quote(self.package, safe="@")  # @scope/name -> @scope%2Fname
+        return f"{self.registry.rstrip('/')}/{name}/{urllib.parse.quote(self.version)}"
 
 
 def load_lock(path: Path = LOCK) -> dict[str, Asset]:
@@ -51,7 +66,12 @@ def load_lock(path: Path = LOCK) -> dict[str, Asset]:
     data = json.loads(path.read_text(encoding="utf-8"))
     return {
         name: Asset(
-            name, entry["package"], entry["version"], entry["integrity"], dict(entry["files"])
+            name,
+            entry["package"],
+            entry["version"],
+            entry["integrity"],
+            dict(entry["files"]),
+            entry.get("registry", "https://registry.npmjs.org/"),
         )
         for name, entry in data.items()
     }
@@ -82,24 +102,35 @@ def integrity_of(path: Path) -> str:
 
 
 class AssetError(Exception):
-    """Fetching failed: npm missing, npm failed, integrity mismatch, file missing."""
+    """Fetching failed: integrity mismatch, a bad lock, a file missing from the tarball."""
+
+
+class Unreachable(AssetError):
+    """The registry could not be reached (offline, DNS, proxy, timeout): setup goes on."""
+
+
+MAX_TARBALL = 64 << 20  # bytes; YASGUI's is about 3 MB
+TIMEOUT = 60.0
 
 
 def fetch(asset: Asset, root: Path | None = None, force: bool = False) -> tuple[Path, bool]:
     """Fetch ``asset`` into ``root/<name>``; returns (directory, whether anything changed)."""
-    target = (root or assets_root()) / asset.name
+    base = root or assets_root()
+    target = base / asset.name
     if not force and _is_current(asset, target):
         return target, False
-    npm = shutil.which("npm")
-    if npm is None:
-        raise AssetError(
-            "npm is not installed, so the query editor's files (YASGUI) cannot be fetched.\n"
-            "Install Node.js and npm (Debian: apt-get install -y npm), then run again:\n"
-            "  python -m defensie_kg.web.assets fetch"
-        )
     with tempfile.TemporaryDirectory(prefix="dkg-assets-") as tmp:
         work = Path(tmp)
-        tarball = _npm_pack(npm, asset, work)
+        try:
+            tarball = download(asset, work)
+        except Unreachable as direct:
+            npm = shutil.which("npm")
+            if npm is None:
+                raise
+            try:
+                tarball = _npm_pack(npm, asset, work)
+            except AssetError:
+                raise direct from None
         found = integrity_of(tarball)
         if found != asset.integrity:
             raise AssetError(
@@ -117,7 +148,61 @@ def fetch(asset: Asset, root: Path | None = None, force: bool = False) -> tuple[
             target.rename(old)
         shutil.move(str(staging), str(target))
         shutil.rmtree(old, ignore_errors=True)
+    unavailable_file(asset.name, base).unlink(missing_ok=True)
     return target, True
+
+
+def download(asset: Asset, work: Path) -> Path:
+    """The tarball of ``asset``, downloaded over HTTPS from the registry the lock names."""
+    document = json.loads(_get(asset.document, 1 << 20))
+    try:
+        address = str(document["dist"]["tarball"])
+        published = str(document["dist"].get("integrity", ""))
+    except (KeyError, TypeError, AttributeError):
+        raise AssetError(f"{asset.document}: the registry's document names no tarball") from None
+    if published and published != asset.integrity:
+        raise AssetError(
+            f"{asset.spec}: the registry publishes integrity {published}, not the pinned "
+            f"{asset.integrity} in {LOCK.name}; refusing to install it."
+        )
+    tarball = work / "package.tgz"
+    tarball.write_bytes(_get(address, MAX_TARBALL))
+    return tarball
+
+
+def _get(address: str, limit: int) -> bytes:
+    """``address``'s body, HTTPS only (redirects too), at most ``limit`` bytes."""
+    if urllib.parse.urlsplit(address).scheme != "https":
+        raise AssetError(f"{address}: only HTTPS addresses are fetched")
+    request = urllib.request.Request(  # noqa: S310 - HTTPS checked above
+        address, headers={"Accept": "application/json, */*"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+            if urllib.parse.urlsplit(response.geturl()).scheme != "https":
+                raise AssetError(f"{address}: redirected away from HTTPS")
+            body: bytes = response.read(limit + 1)
+    except urllib.error.HTTPError as exc:
+        raise AssetError(f"{address}: HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise Unreachable(f"the package registry could not be reached ({reason})") from None
+    if len(body) > limit:
+        raise AssetError(f"{address}: larger than {limit} bytes")
+    return body
+
+
+def unavailable_file(name: str, root: Path | None = None) -> Path:
+    """Where the reason an asset could not be fetched is noted."""
+    return (root or assets_root()) / f"{name}.unavailable"
+
+
+def unavailable_reason(name: str = "yasgui") -> str | None:
+    """Why the last fetch of ``name`` could not reach the registry, if it could not."""
+    try:
+        return unavailable_file(name).read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
 
 
 def _npm_pack(npm: str, asset: Asset, work: Path) -> Path:
@@ -221,6 +306,16 @@ def main(argv: list[str] | None = None) -> int:
     for asset in assets.values():
         try:
             where, changed = fetch(asset, force=args.force)
+        except Unreachable as exc:  # offline: setup succeeds, /query serves the plain editor
+            note = unavailable_file(asset.name)
+            note.parent.mkdir(parents=True, exist_ok=True)
+            note.write_text(f"{exc}\n", encoding="utf-8")
+            print(
+                f"warning: {asset.spec} not fetched: {exc}. /query serves a plain editor "
+                "until `python -m defensie_kg.web.assets fetch` succeeds.",
+                file=sys.stderr,
+            )
+            continue
         except AssetError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

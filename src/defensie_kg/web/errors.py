@@ -23,10 +23,15 @@ def kg_error_response(request: Request, exc: KGError) -> Response:
 
 
 def error_response(
-    request: Request, status: int, kind: str, message: str, headers: dict[str, str] | None = None
+    request: Request,
+    status: int,
+    kind: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    suggestions: list[dict[str, str]] | None = None,
 ) -> Response:
     """Errors as text/plain on /sparql (what SPARQL clients show), an HTML page for
-    browsers, JSON elsewhere."""
+    browsers (with ``suggestions``: pages to try instead), JSON elsewhere."""
     if request.url.path.startswith("/sparql"):
         return PlainTextResponse(f"{message}\n", status_code=status, headers=headers)
     if formats.prefers_html(request.headers.get("accept")):
@@ -37,7 +42,7 @@ def error_response(
             status=status,
             title=kind,
             message=message,
-            suggestions=_suggestions(request),
+            suggestions=suggestions or [],
         )
         page.headers.update(headers or {})
         return page
@@ -45,14 +50,16 @@ def error_response(
     return JSONResponse(body, status_code=status, headers=headers)
 
 
-def _suggestions(request: Request) -> list[dict[str, str]]:
-    # For an unknown /id/... address, offer resources whose labels match its last word.
+async def suggestions(request: Request, status: int) -> list[dict[str, str]]:
+    """For a browser's 404, resources whose labels match the last word of the address
+    (looked up in the query workers, the word bound as a literal)."""
     state = getattr(request.app.state, "kg", None)
     words = [w for w in request.url.path.rsplit("/", 1)[-1].split("-") if len(w) > 3]
-    if state is None or not words or not state.graph_loaded:
+    wanted = status == 404 and formats.prefers_html(request.headers.get("accept"))
+    if not wanted or state is None or not words or not state.graph_loaded:
         return []
     try:
-        hits = pages.find_labels(state, words[0], limit=8)
+        hits = await pages.find_labels(state, words[0], limit=8)
     except KGError:
         return []
     lang = templating.language(request)

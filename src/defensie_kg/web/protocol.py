@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from defensie_kg.errors import QueryError, UpdateRefused
 from defensie_kg.query.store import QueryRequest
+from defensie_kg.rdf import formats
 
 FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
-# Parameters the endpoint understands besides the protocol's own.
-EXTRA = ("format", "infer")
+# Parameters the endpoint understands besides the protocol's own: ``format`` and ``output``
+# (the names Fuseki, Virtuoso and SPARQLWrapper use; either overrides Accept) and ``infer``.
+FORMAT_PARAMETERS = ("format", "output")
 
 
 class UnsupportedMediaType(QueryError):
@@ -35,6 +37,7 @@ class Incoming:
     content_type: str
     body: bytes
     accept: str | None
+    base_iri: str | None = None  # the endpoint's URL: relative IRIs in a query resolve against it
 
 
 def parse_pairs(raw: bytes, where: str) -> list[tuple[str, str]]:
@@ -77,12 +80,17 @@ def _unquote(text: bytes) -> bytes:
 def to_request(
     incoming: Incoming, max_rows: int, allowlist: tuple[str, ...]
 ) -> QueryRequest | None:
-    """The query request, or ``None`` when there is no query (→ service description)."""
+    """The query request, or ``None`` when a GET has no query (→ service description).
+
+    A POST always carries an operation: a form without ``query`` is a 400 (an ``update``
+    field, or an ``application/sparql-update`` body, is refused with 403)."""
     params = parse_pairs(incoming.raw_query_string, "query string")
     media = incoming.content_type.split(";")[0].strip().lower()
     if incoming.method == "POST":
         if media == FORM:
             params += parse_pairs(incoming.body, "request body")
+            if not any(name in ("query", *_UPDATE_FIELDS) for name, _ in params):
+                raise QueryError("A form POST must carry a 'query' field (SPARQL 1.1 Protocol).")
         elif media == SPARQL_QUERY:
             params.append(("query", _body_text(incoming.body)))
         elif media == SPARQL_UPDATE:
@@ -92,24 +100,28 @@ def to_request(
                 f"Unsupported Content-Type {media or '(none)'!r} for a query; use "
                 f"{FORM} or {SPARQL_QUERY}."
             )
-    if any(name in ("update", "using-graph-uri", "using-named-graph-uri") for name, _ in params):
+    if any(name in _UPDATE_FIELDS for name, _ in params):
         raise UpdateRefused("SPARQL Update is not supported: this endpoint is read-only.")
     queries = [value for name, value in params if name == "query"]
     if not queries:
         return None
     if len(queries) > 1:
         raise QueryError("Exactly one 'query' parameter is allowed.")
-    values = dict(p for p in params if p[0] in EXTRA)
+    infer = [value for name, value in params if name == "infer"]
     return QueryRequest(
         text=queries[0],
         accept=incoming.accept,
-        format=values.get("format") or None,
-        infer=_flag(values.get("infer", "true")),
+        format=formats.wanted(v for n, v in params if n in FORMAT_PARAMETERS),
+        infer=_flag(infer[-1] if infer else "true"),
         default_graphs=tuple(v for n, v in params if n == "default-graph-uri"),
         named_graphs=tuple(v for n, v in params if n == "named-graph-uri"),
         max_rows=max_rows,
         service_allowlist=allowlist,
+        base_iri=incoming.base_iri,
     )
+
+
+_UPDATE_FIELDS = ("update", "using-graph-uri", "using-named-graph-uri")
 
 
 def _body_text(body: bytes) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from defensie_kg.errors import QueryError
 from defensie_kg.query.store import QueryRequest, QueryResult
@@ -30,19 +29,9 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def execute(state: AppState, query: QueryRequest) -> QueryResult:
-    """Run a query off the event loop: awaited on the loop when the executor can (the
-    worker pool), else in a thread."""
-    execute_async = getattr(state.executor, "execute_async", None)
-    if execute_async is not None:
-        result: QueryResult = await execute_async(query)
-        return result
-    return await run_in_threadpool(state.executor.execute, query)
-
-
 async def run_query(state: AppState, query: QueryRequest, head: bool = False) -> Response:
     """Run a query and turn its result into a response."""
-    return result_response(await execute(state, query), head)
+    return result_response(await state.execute(query), head)
 
 
 def result_response(result: QueryResult, head: bool = False) -> Response:

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from starlette.concurrency import run_in_threadpool
+
 from defensie_kg.build.pipeline import Build
 from defensie_kg.query.named_queries import NamedQuery
 from defensie_kg.query.store import KnowledgeGraph, QueryRequest, QueryResult
@@ -107,8 +109,26 @@ class AppState:
         if isinstance(self.source, GraphLoad):
             await self.source.wait()
 
-    def select(self, query: str) -> list[dict[str, str]]:
-        """Rows of a SELECT on the in-process graph, values as strings (for pages)."""
-        request = QueryRequest(query, format="json", max_rows=100000)
-        doc = json.loads(self.graph.execute(request).body)
+    async def execute(self, request: QueryRequest) -> QueryResult:
+        """Run a query through the executor (the killable workers: time limit and row cap),
+        awaited on the event loop when the executor can, else in a thread."""
+        execute_async = getattr(self.executor, "execute_async", None)
+        if execute_async is not None:
+            result: QueryResult = await execute_async(request)
+            return result
+        return await run_in_threadpool(self.executor.execute, request)
+
+    async def select(
+        self, query: str, bindings: dict[str, str] | None = None
+    ) -> list[dict[str, str]]:
+        """Rows of a page's SELECT, values as strings. The text is a constant of the page;
+        whatever came with the request is in ``bindings`` (variable → term in N-Triples
+        syntax), bound as RDF terms. Runs in the workers, like every client query."""
+        request = QueryRequest(
+            query,
+            format="json",
+            bindings=tuple((bindings or {}).items()),
+            max_rows=self.settings.max_rows,
+        )
+        doc = json.loads((await self.execute(request)).body)
         return [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]

@@ -19,19 +19,18 @@ from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from defensie_kg import __version__
-from defensie_kg.errors import NotAcceptable
 from defensie_kg.query import export
 from defensie_kg.rdf import formats, results
 from defensie_kg.web.deps import get_state
 from defensie_kg.web.state import AppState
 from defensie_kg.web.views import void
-from defensie_kg.web.views.templating import render
+from defensie_kg.web.views.templating import Lang, render
 
 router = APIRouter(tags=["Downloads"])
 State = Annotated[AppState, Depends(get_state)]
@@ -171,7 +170,7 @@ def public_base(request: Request, state: AppState) -> str:
     response_class=HTMLResponse,
     summary="Every dump of the dataset",
 )
-async def download_page(request: Request, state: State) -> Response:
+async def download_page(request: Request, state: State, lang: Lang = "nl") -> Response:
     cache = cache_of(request, state)
     sizes = await run_in_threadpool(
         lambda: {name: len(body_of(state, cache, f)) for name, f in export.FILES.items()}
@@ -228,18 +227,14 @@ async def context(request: Request, state: State) -> Response:
 
 
 @router.api_route("/void", methods=["GET", "HEAD"], summary="VoID / DCAT description")
-async def void_description(request: Request, state: State) -> Response:
-    wanted = request.query_params.get("format")
-    if wanted:
-        fmt = formats.lookup(wanted)
-        if fmt is None or fmt not in VOID_FORMATS:
-            raise NotAcceptable(
-                f"Format {wanted!r} is not available here; use one of "
-                + ", ".join(f.name for f in VOID_FORMATS),
-                [f.media_type for f in VOID_FORMATS],
-            )
-    else:
-        fmt = formats.negotiate(request.headers.get("accept"), VOID_FORMATS)
+async def void_description(
+    request: Request,
+    state: State,
+    format: Annotated[  # noqa: A002 - the parameter's name on the wire
+        str | None, Query(description="turtle, jsonld, ntriples or rdfxml (overrides Accept).")
+    ] = None,
+) -> Response:
+    fmt = formats.choose(format, request.headers.get("accept"), VOID_FORMATS)
     base = public_base(request, state)
     cache = cache_of(request, state)
 

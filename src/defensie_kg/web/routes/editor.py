@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException
 
@@ -24,12 +24,20 @@ from defensie_kg.query.store import parse_term
 from defensie_kg.web import assets
 from defensie_kg.web.deps import get_state
 from defensie_kg.web.state import AppState
-from defensie_kg.web.views.templating import language, pick, render
+from defensie_kg.web.views.templating import Lang, pick, render
 
 router = APIRouter(tags=["Query editor"])
 State = Annotated[AppState, Depends(get_state)]
 
 ASSET = "yasgui"
+# The plain editor's answer formats (no JavaScript: what a browser shows or saves).
+PLAIN_FORMATS = (
+    ("json", "JSON (SELECT, ASK)"),
+    ("csv", "CSV (SELECT)"),
+    ("tsv", "TSV (SELECT)"),
+    ("turtle", "Turtle (CONSTRUCT, DESCRIBE)"),
+    ("jsonld", "JSON-LD (CONSTRUCT, DESCRIBE)"),
+)
 _MEDIA_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 
@@ -42,10 +50,17 @@ def _servable() -> frozenset[str]:
 
 
 @router.get("/query", summary="The SPARQL query editor (YASGUI)", response_class=Response)
-def editor_page(request: Request, state: State) -> Response:
+def editor_page(
+    request: Request,
+    state: State,
+    lang: Lang = "nl",
+    query: Annotated[str, Query(description="A query to prefill (and run).")] = "",
+    example_name: Annotated[
+        str | None, Query(alias="example", description="A named query to open.")
+    ] = None,
+) -> Response:
     """An HTML page with YASGUI preset for this endpoint and the named queries as examples.
     `query=` prefills (and runs) a query; `example=` opens a named query."""
-    lang = language(request)
     directory = assets.asset_dir(ASSET)
     examples = [
         {
@@ -55,13 +70,18 @@ def editor_page(request: Request, state: State) -> Response:
         }
         for q in sorted(state.queries.values(), key=lambda q: pick(q.title, lang, q.name).lower())
     ]
+    chosen = state.queries.get(example_name or "")
+    if directory is None and not query and chosen is not None:
+        query = example(chosen)["query"]  # the plain editor opens it server-side
     return render(
         request,
         "query.html",
         assets_ready=directory is not None,
+        missing_reason=assets.unavailable_reason(ASSET) if directory is None else None,
+        plain_formats=PLAIN_FORMATS,
         version=assets.load_lock()[ASSET].version,
         examples=examples,
-        prefill=request.query_params.get("query", ""),
+        prefill=query,
     )
 
 

@@ -14,7 +14,7 @@ import re
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException
 
@@ -25,18 +25,17 @@ from defensie_kg.namespaces import (
     data_graph,
 )
 from defensie_kg.query import named_queries
-from defensie_kg.query.store import QueryRequest
 from defensie_kg.rdf import formats, results
 from defensie_kg.rdf.formats import Format
 from defensie_kg.web.deps import get_state
 from defensie_kg.web.state import AppState
 from defensie_kg.web.views import describe as model
 from defensie_kg.web.views import ontology_docs
-from defensie_kg.web.views.templating import local, pick, render
+from defensie_kg.web.views.templating import Lang, local, pick, render
 
 router = APIRouter(tags=["Linked data"])
 State = Annotated[AppState, Depends(get_state)]
-HTML = Format("html", "text/html", "html", "page")
+HTML = formats.HTML
 RDF_FORMATS = tuple(formats.BY_NAME[n] for n in ("turtle", "jsonld", "ntriples", "rdfxml"))
 OFFERED = (HTML, *RDF_FORMATS)
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -44,45 +43,50 @@ _KIND = re.compile(r"^[a-z][a-z-]*$")
 _TERM = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 
 
-@router.get("/", include_in_schema=False)
-def home(request: Request, state: State) -> Response:
-    uri = request.query_params.get("uri")
+@router.get("/", summary="Home page")
+async def home(
+    request: Request,
+    state: State,
+    lang: Lang = "nl",
+    uri: Annotated[str | None, Query(description="An IRI to open (redirects to its page).")] = None,
+) -> Response:
     if uri:
         return _redirect_to(uri, state)
-    lang = request.query_params.get("lang", "nl")
-    return render(request, "home.html", **_home_context(state, lang))
+    return render(request, "home.html", **await _home_context(state, lang))
 
 
 @router.api_route("/id/{kind}/{slug}", methods=["GET", "HEAD"], summary="A resource (HTML or RDF)")
-def resource(kind: str, slug: str, request: Request, state: State) -> Response:
+def resource(kind: str, slug: str, request: Request, state: State, lang: Lang = "nl") -> Response:
     slug, fmt = _suffix(slug)
     if not _KIND.match(kind) or not _SLUG.match(slug):
         raise HTTPException(404, "No resource has this address.")
-    return _serve(request, state, f"{BASE}id/{kind}/{slug}", fmt)
+    return _serve(request, state, f"{BASE}id/{kind}/{slug}", fmt, lang)
 
 
 @router.api_route("/def", methods=["GET", "HEAD"], summary="The ontology (HTML docs or RDF)")
-def ontology(request: Request, state: State) -> Response:
-    return _ontology(request, state, None)
+async def ontology(request: Request, state: State, lang: Lang = "nl") -> Response:
+    return await _ontology(request, state, None, lang)
 
 
 @router.api_route("/def{suffix}", methods=["GET", "HEAD"], include_in_schema=False)
-def ontology_suffixed(suffix: str, request: Request, state: State) -> Response:
+async def ontology_suffixed(
+    suffix: str, request: Request, state: State, lang: Lang = "nl"
+) -> Response:
     fmt = formats.by_suffix(suffix.lstrip(".")) if suffix.startswith(".") else None
     if fmt is None and suffix != ".html":
         raise HTTPException(404, "No such form of the ontology.")
-    return _ontology(request, state, fmt or HTML)
+    return await _ontology(request, state, fmt or HTML, lang)
 
 
 @router.api_route("/def/{term}", methods=["GET", "HEAD"], summary="An ontology term")
-def term(term: str, request: Request, state: State) -> Response:
+async def term(term: str, request: Request, state: State, lang: Lang = "nl") -> Response:
     version = ontology_docs.VERSION_PATH.split("/")[1]
     if term == version or term.startswith(version + "."):
-        return _ontology(request, state, _suffix(term[len(version) :] or "x")[1])
+        return await _ontology(request, state, _suffix(term[len(version) :] or "x")[1], lang)
     name, fmt = _suffix(term)
     if not _TERM.match(name):
         raise HTTPException(404, "No ontology term has this name.")
-    return _serve(request, state, f"{DN}{name}", fmt)
+    return _serve(request, state, f"{DN}{name}", fmt, lang)
 
 
 @router.api_route("/graph/{path:path}", methods=["GET", "HEAD"], summary="A named graph")
@@ -105,11 +109,16 @@ def named_graph(path: str, request: Request, state: State) -> Response:
 
 
 @router.get("/search", summary="Search labels (nl, en) and abbreviations")
-def search(request: Request, state: State, q: str = "") -> Response:
+async def search(
+    request: Request,
+    state: State,
+    q: Annotated[str, Query(description="Words to look for (bound as a literal).")] = "",
+    lang: Lang = "nl",
+) -> Response:
     text = q.strip()[:200]
     if text.startswith(("http://", "https://")):
         return _redirect_to(text, state)
-    hits = find_labels(state, text) if text else []
+    hits = await find_labels(state, text) if text else []
     if request.url.path.endswith(".json") or "application/json" in request.headers.get(
         "accept", ""
     ):
@@ -117,26 +126,27 @@ def search(request: Request, state: State, q: str = "") -> Response:
     return render(request, "search.html", q=text, hits=hits)
 
 
-def find_labels(state: AppState, text: str, limit: int = 100) -> list[dict[str, str]]:
-    """Resources whose label, alternative label or notation contains ``text`` (any case)."""
-    query = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-        SELECT ?s (SAMPLE(?l) AS ?label) (MIN(?rank) AS ?best) WHERE {
-          ?s rdfs:label|skos:altLabel|skos:notation ?l .
-          BIND(LCASE(STR(?l)) AS ?low) BIND(LCASE(?q) AS ?needle)
-          FILTER(CONTAINS(?low, ?needle))
-          BIND(IF(?low = ?needle, 0, IF(STRSTARTS(?low, ?needle), 1, 2)) AS ?rank)
-        } GROUP BY ?s ORDER BY ?best STR(?label) LIMIT """ + str(int(limit))
-    literal = named_queries.string_term(text)
-    result = state.graph.execute(QueryRequest(query, format="json", bindings=(("q", literal),)))
-    rows = json.loads(result.body)["results"]["bindings"]
-    names = state.graph.labels({r["s"]["value"] for r in rows})
+SEARCH_QUERY = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?s (SAMPLE(?l) AS ?label) (MIN(?rank) AS ?best) WHERE {
+  ?s rdfs:label|skos:altLabel|skos:notation ?l .
+  BIND(LCASE(STR(?l)) AS ?low) BIND(LCASE(?q) AS ?needle)
+  FILTER(CONTAINS(?low, ?needle))
+  BIND(IF(?low = ?needle, 0, IF(STRSTARTS(?low, ?needle), 1, 2)) AS ?rank)
+} GROUP BY ?s ORDER BY ?best STR(?label) LIMIT 100"""
+
+
+async def find_labels(state: AppState, text: str, limit: int = 100) -> list[dict[str, str]]:
+    """Resources whose label, alternative label or notation contains ``text`` (any case);
+    ``text`` is bound to ``?q`` as a literal, the query text never changes."""
+    rows = (await state.select(SEARCH_QUERY, {"q": named_queries.string_term(text)}))[:limit]
+    names = state.graph.labels({r["s"] for r in rows})
     return [
         {
-            "iri": r["s"]["value"],
-            "match": r["label"]["value"],
-            "label_nl": pick(names.get(r["s"]["value"], {}), "nl", r["label"]["value"]),
-            "label_en": pick(names.get(r["s"]["value"], {}), "en", r["label"]["value"]),
+            "iri": r["s"],
+            "match": r["label"],
+            "label_nl": pick(names.get(r["s"], {}), "nl", r["label"]),
+            "label_en": pick(names.get(r["s"], {}), "en", r["label"]),
         }
         for r in rows
     ]
@@ -170,13 +180,14 @@ def _redirect_to(uri: str, state: AppState) -> Response:
     return RedirectResponse(local(uri), status_code=303)
 
 
-def _serve(request: Request, state: AppState, iri: str, fmt: Format | None) -> Response:
+def _serve(
+    request: Request, state: AppState, iri: str, fmt: Format | None, lang: str = "nl"
+) -> Response:
     if not state.graph.exists(iri):
         raise HTTPException(404, f"Nothing in the graph is called {iri}.")
     chosen = fmt or formats.negotiate(request.headers.get("accept"), OFFERED)
     path = local(iri)
     if chosen is HTML:
-        lang = request.query_params.get("lang", "nl")
         page = model.describe(state.graph, iri, lang)
         snippet = f"DESCRIBE <{iri}>"
         response = render(
@@ -239,14 +250,15 @@ def _alternates(path: str) -> list[tuple[str, str]]:
     return [(f"{path}.{f.suffix}", f.name) for f in RDF_FORMATS]
 
 
-def _ontology(request: Request, state: AppState, fmt: Format | None) -> Response:
+async def _ontology(
+    request: Request, state: AppState, fmt: Format | None, lang: str = "nl"
+) -> Response:
     chosen = fmt or formats.negotiate(request.headers.get("accept"), OFFERED)
     if chosen is HTML:
-        lang = request.query_params.get("lang", "nl")
         return _finish(
             request,
             state,
-            render(request, "ontology.html", **ontology_docs.context(state, lang)),
+            render(request, "ontology.html", **await ontology_docs.context(state, lang)),
             "/def",
         )
     triples = sorted({q.triple for q in state.graph.quads([ONTOLOGY_GRAPH])}, key=str)
@@ -263,18 +275,18 @@ def _with_labels(
     return rows
 
 
-def _home_context(state: AppState, lang: str) -> dict[str, Any]:
+async def _home_context(state: AppState, lang: str) -> dict[str, Any]:
     prefix = (
         f"PREFIX dn: <{DN}>\nPREFIX org: <http://www.w3.org/ns/org#>\n"
         f"PREFIX document: <{BASE}id/document/>\n"
     )
-    counts = state.select(
+    counts = await state.select(
         prefix
         + """SELECT ?class (COUNT(DISTINCT ?x) AS ?n) WHERE {
         ?x a ?class FILTER(STRSTARTS(STR(?class), STR(dn:))) } GROUP BY ?class ORDER BY DESC(?n)""",
     )
     # Direct parts only: dn:partOf is transitive, so read the asserted document graph.
-    parts = state.select(
+    parts = await state.select(
         prefix
         + f"""SELECT ?s ?parent ?order WHERE {{ GRAPH <{data_graph("document")}> {{
         ?s dn:partOf ?parent ; dn:order ?order }} }} ORDER BY ?order""",
@@ -284,13 +296,13 @@ def _home_context(state: AppState, lang: str) -> dict[str, Any]:
     children: dict[str, list[dict[str, str]]] = {}
     for part in _with_labels(state, [p for p in parts if p["parent"] != top], "s", lang):
         children.setdefault(part["parent"], []).append(part)
-    targets = state.select(prefix + "SELECT DISTINCT ?s WHERE { ?s a dn:NatoRequirement }")
-    orgs = state.select(
+    targets = await state.select(prefix + "SELECT DISTINCT ?s WHERE { ?s a dn:NatoRequirement }")
+    orgs = await state.select(
         prefix
         + """SELECT DISTINCT ?s WHERE { ?s a dn:Organisation
         FILTER NOT EXISTS { ?s org:subOrganizationOf ?parent } }""",
     )
-    domains = state.select(prefix + "SELECT ?s WHERE { ?s a dn:Domain }")
+    domains = await state.select(prefix + "SELECT ?s WHERE { ?s a dn:Domain }")
     for row in counts:
         row["s"] = row["class"]
     return {

@@ -5,25 +5,26 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from defensie_kg.errors import QueryError
 from defensie_kg.query import named_queries
 from defensie_kg.rdf import formats
 from defensie_kg.web.deps import get_state
-from defensie_kg.web.protocol import parse_pairs
-from defensie_kg.web.responses import execute, run_query
+from defensie_kg.web.protocol import FORMAT_PARAMETERS, parse_pairs
+from defensie_kg.web.responses import run_query
 from defensie_kg.web.state import AppState
-from defensie_kg.web.views.templating import language, local, pick, render
+from defensie_kg.web.views.templating import Lang, language, local, pick, render
 
 router = APIRouter(tags=["Named queries"])
+Wanted = Annotated[str | None, Query(description="A format name or media type (overrides Accept).")]
 State = Annotated[AppState, Depends(get_state)]
-RESERVED = ("format", "infer")
+RESERVED = ("format", "output", "infer", "lang")
 
 
 @router.get("/queries", summary="List the named queries")
-def catalogue(request: Request, state: State) -> Response:
+def catalogue(request: Request, state: State, lang: Lang = "nl") -> Response:
     """Every named query with title, description (en, nl) and typed parameters
     (JSON, or an HTML page for browsers)."""
     if formats.prefers_html(request.headers.get("accept")):
@@ -37,18 +38,26 @@ def catalogue_json(state: State) -> JSONResponse:
 
 
 @router.api_route("/queries/{name}", methods=["GET", "HEAD"], summary="Run a named query")
-async def run(name: str, request: Request, state: State) -> Response:
-    """Run the named query; its parameters come from the query string, typed and bound as
-    RDF terms. `format` (or Accept) picks the result format; `infer=false` drops inferences."""
+async def run(
+    name: str,
+    request: Request,
+    state: State,
+    format: Wanted = None,  # noqa: A002 - the parameter's name on the wire
+    output: Wanted = None,
+    infer: Annotated[str | None, Query(description="false: asserted triples only.")] = None,
+    lang: Lang = "nl",
+) -> Response:
+    """Run the named query; its own parameters (listed at `/queries`) come from the query
+    string, typed and bound as RDF terms, never spliced into its text. `format` or `output`
+    (or Accept) picks the result format; `infer=false` drops inferences."""
     name, fmt = _split_suffix(name)
     query = named_queries.find(state.queries, name)
     pairs = parse_pairs(request.scope.get("query_string", b""), "query string")
-    values = {k: v for k, v in pairs if k not in RESERVED and k != "lang"}
+    values = {k: v for k, v in pairs if k not in RESERVED}
     options = dict(pairs)
+    wanted = formats.wanted(v for k, v in pairs if k in FORMAT_PARAMETERS)
     if fmt == "html" or (
-        fmt is None
-        and "format" not in options
-        and formats.prefers_html(request.headers.get("accept"))
+        fmt is None and wanted is None and formats.prefers_html(request.headers.get("accept"))
     ):
         await state.wait_graph()  # the page labels IRIs from the in-process graph
         return await _html(request, state, query, values)
@@ -56,7 +65,7 @@ async def run(name: str, request: Request, state: State) -> Response:
         query,
         values,
         accept=request.headers.get("accept"),
-        format=fmt or options.get("format") or None,
+        format=fmt or wanted,
         infer=options.get("infer", "true").lower() not in ("false", "0", "no", "off"),
         max_rows=state.settings.max_rows,
     )
@@ -79,7 +88,7 @@ async def _html(
         prepared = named_queries.request(
             query, values, format="json", max_rows=state.settings.max_rows
         )
-        result = await execute(state, prepared)
+        result = await state.execute(prepared)
         table = _table(json.loads(result.body), state, language(request))
     except QueryError as exc:
         error = str(exc)

@@ -8,17 +8,18 @@ SPARQL Service Description. Updates are refused: the store is read-only.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from defensie_kg.namespaces import INFERRED_GRAPH, SD, VOID
 from defensie_kg.rdf import formats, results
 from defensie_kg.web.deps import get_state
 from defensie_kg.web.middleware import QUERY_TEXT
-from defensie_kg.web.protocol import Incoming, to_request
+from defensie_kg.web.protocol import FORMAT_PARAMETERS, Incoming, parse_pairs, to_request
 from defensie_kg.web.responses import read_body, run_query
 from defensie_kg.web.state import AppState
 
@@ -28,19 +29,44 @@ State = Annotated[AppState, Depends(get_state)]
 _QUERY_DOC = """SPARQL 1.1 Protocol query operation.
 
 Parameters: `query` (the query), `default-graph-uri` and `named-graph-uri`
-(repeatable; graphs this store holds), `format` (json, xml, csv, tsv, turtle,
-ntriples, jsonld, rdfxml, trig, nquads; overrides Accept), `infer` (false:
-asserted triples only). Without `query`: the Service Description.
+(repeatable; graphs this store holds), `format` or `output` (a name such as json, xml,
+csv, tsv, turtle, ntriples, jsonld, rdfxml, trig, nquads, the names Fuseki and Virtuoso
+read, or a media type; read in the light of the query form, and overriding Accept),
+`infer` (false: asserted triples only). Relative IRIs in the query resolve against this
+endpoint's URL unless the query has a BASE. Without `query`, a GET answers with the
+Service Description; a form POST without `query` is a 400.
 """
+
+# The parameters as declared to OpenAPI (so the schema lists them and the fuzzer sends
+# them); the protocol reads them from the raw query string and body (web.protocol).
+Text = Annotated[str | None, Query(description="The SPARQL query.")]
+Graphs = Annotated[list[str] | None, Query(description="A graph this store holds.")]
+Wanted = Annotated[str | None, Query(description="A format name or media type (overrides Accept).")]
+Infer = Annotated[str | None, Query(description="false: asserted triples only.")]
 
 
 @router.api_route("/sparql", methods=["GET", "HEAD"], summary="Query (GET)", description=_QUERY_DOC)
-async def sparql_get(request: Request, state: State) -> Response:
+async def sparql_get(
+    request: Request,
+    state: State,
+    query: Text = None,
+    default_graph_uri: Annotated[Graphs, Query(alias="default-graph-uri")] = None,
+    named_graph_uri: Annotated[Graphs, Query(alias="named-graph-uri")] = None,
+    format: Wanted = None,  # noqa: A002 - the parameter's name on the wire
+    output: Wanted = None,
+    infer: Infer = None,
+) -> Response:
     return await _handle(request, state, b"")
 
 
 @router.post("/sparql", summary="Query (POST)", description=_QUERY_DOC)
-async def sparql_post(request: Request, state: State) -> Response:
+async def sparql_post(
+    request: Request,
+    state: State,
+    format: Wanted = None,  # noqa: A002 - the parameter's name on the wire
+    output: Wanted = None,
+    infer: Infer = None,
+) -> Response:
     body = await read_body(request, state.settings.max_body_bytes)
     return await _handle(request, state, body)
 
@@ -52,6 +78,7 @@ async def _handle(request: Request, state: AppState, body: bytes) -> Response:
         content_type=request.headers.get("content-type", ""),
         body=body,
         accept=request.headers.get("accept"),
+        base_iri=endpoint_iri(request, state),
     )
     query = to_request(incoming, state.settings.max_rows, state.settings.service_allowlist)
     if query is None:
@@ -61,36 +88,33 @@ async def _handle(request: Request, state: AppState, body: bytes) -> Response:
     return await run_query(state, query, head=request.method == "HEAD")
 
 
+_HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
+
+
+def endpoint_iri(request: Request, state: AppState) -> str:
+    """This endpoint's URL: under ``public_base`` when set, else the request's own host
+    (only a well-formed host name; anything else gives ``http://localhost``)."""
+    if state.settings.public_base:
+        return state.settings.public_base.rstrip("/") + "/sparql"
+    host = request.headers.get("host", "")
+    scheme = "https" if request.url.scheme == "https" else "http"
+    return f"{scheme}://{host if _HOST.match(host) else 'localhost'}/sparql"
+
+
 def service_description(request: Request, state: AppState) -> Response:
     """The SPARQL Service Description of this endpoint, in the RDF format asked for."""
     accept = request.headers.get("accept")
     if formats.prefers_html(accept):
         return RedirectResponse("/query", status_code=303)
-    wanted = request.query_params.get("format")
-    fmt = formats.lookup(wanted) if wanted else None
-    if fmt is None or fmt not in formats.GRAPH_FORMATS:
-        fmt = formats.negotiate(accept, _GRAPH_ONLY)
-    body = results.triples(fmt, _description(str(request.url_for("sparql_get")), state))
+    pairs = parse_pairs(request.scope.get("query_string", b""), "query string")
+    wanted = formats.wanted(v for n, v in pairs if n in FORMAT_PARAMETERS)
+    fmt = formats.choose(wanted, accept, formats.TRIPLE_FORMATS)
+    body = results.triples(fmt, _description(endpoint_iri(request, state), state))
     return Response(
         b"" if request.method == "HEAD" else body,
         media_type=fmt.content_type,
         headers={"Vary": "Accept"},
     )
-
-
-_GRAPH_ONLY = tuple(f for f in formats.GRAPH_FORMATS if f.kind == "graph")
-_FORMAT_IRIS = {
-    "json": "SPARQL_Results_JSON",
-    "xml": "SPARQL_Results_XML",
-    "csv": "SPARQL_Results_CSV",
-    "tsv": "SPARQL_Results_TSV",
-    "turtle": "Turtle",
-    "ntriples": "N-Triples",
-    "jsonld": "JSON-LD",
-    "rdfxml": "RDF_XML",
-    "trig": "TriG",
-    "nquads": "N-Quads",
-}
 
 
 def _description(endpoint: str, state: AppState) -> list[ox.Triple]:
@@ -127,13 +151,7 @@ def _description(endpoint: str, state: AppState) -> list[ox.Triple]:
         ),
     ]
     for fmt in formats.FORMATS:
-        out.append(
-            ox.Triple(
-                service,
-                n(SD.resultFormat),
-                n("http://www.w3.org/ns/formats/" + _FORMAT_IRIS[fmt.name]),
-            )
-        )
+        out.append(ox.Triple(service, n(SD.resultFormat), n(fmt.iri)))
     for index, (graph, size) in enumerate(sorted(state.graph_sizes.items())):
         named, inner = ox.BlankNode(f"named{index}"), ox.BlankNode(f"graph{index}")
         out += [

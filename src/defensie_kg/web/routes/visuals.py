@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -16,18 +15,17 @@ from typing import Annotated
 from urllib.parse import quote
 
 import pyoxigraph as ox
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from markupsafe import Markup
 from starlette.exceptions import HTTPException
 
 from defensie_kg.namespaces import DN, ID, expand, shorten
-from defensie_kg.query.store import QueryRequest
+from defensie_kg.query import named_queries, sparql_text
 from defensie_kg.web.deps import get_state
-from defensie_kg.web.responses import execute
 from defensie_kg.web.state import AppState
 from defensie_kg.web.views import svg
-from defensie_kg.web.views.templating import language, local, pick, render
+from defensie_kg.web.views.templating import Lang, local, pick, render
 
 router = APIRouter(tags=["Visuals"])
 State = Annotated[AppState, Depends(get_state)]
@@ -40,48 +38,50 @@ PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 """
 
-# `{lang}` is only ever "nl" or "en" (see templating.language).
+# The page language is bound to ?lang as a literal (a VALUES row first in the WHERE group):
+# every OPTIONAL that filters on it joins on a variable bound outside, so it sees ?lang.
 BUDGET_QUERY = (
     _PROLOGUE
     + """PREFIX unit: <http://qudt.org/vocab/unit/>
 # Every money figure of the nota (budget lines in euro) with its area, period and section.
 SELECT ?line ?label ?value ?qualifier ?period ?periodLabel ?area ?areaLabel
-       ?section ?sectionLabel ?sectionNumber ?sectionOrder WHERE {{
+       ?section ?sectionLabel ?sectionNumber ?sectionOrder WHERE {
   ?line a dn:BudgetLine ;
         dn:unit unit:CCY_EUR ;
         dn:value ?value ;
         dn:sourceSection ?section .
-  OPTIONAL {{ ?line rdfs:label ?label . FILTER(lang(?label) = "{lang}") }}
-  OPTIONAL {{ ?line dn:qualifier/skos:notation ?qualifier }}
-  OPTIONAL {{ ?line dn:period ?period .
-    OPTIONAL {{ ?period rdfs:label ?periodLabel . FILTER(lang(?periodLabel) = "{lang}") }} }}
-  OPTIONAL {{ ?line dn:budgetArea ?area .
-    OPTIONAL {{ ?area rdfs:label ?areaLabel . FILTER(lang(?areaLabel) = "{lang}") }} }}
-  OPTIONAL {{ ?section rdfs:label ?sectionLabel . FILTER(lang(?sectionLabel) = "{lang}") }}
-  OPTIONAL {{ ?section dn:sectionNumber ?sectionNumber }}
-  OPTIONAL {{ ?section dn:order ?sectionOrder }}
-}}
+  OPTIONAL { ?line rdfs:label ?label . FILTER(lang(?label) = ?lang) }
+  OPTIONAL { ?line dn:qualifier/skos:notation ?qualifier }
+  OPTIONAL { ?line dn:period ?period }
+  OPTIONAL { ?line dn:period/rdfs:label ?periodLabel . FILTER(lang(?periodLabel) = ?lang) }
+  OPTIONAL { ?line dn:budgetArea ?area }
+  OPTIONAL { ?line dn:budgetArea/rdfs:label ?areaLabel . FILTER(lang(?areaLabel) = ?lang) }
+  OPTIONAL { ?section rdfs:label ?sectionLabel . FILTER(lang(?sectionLabel) = ?lang) }
+  OPTIONAL { ?section dn:sectionNumber ?sectionNumber }
+  OPTIONAL { ?section dn:order ?sectionOrder }
+}
 ORDER BY ?sectionOrder DESC(?value) ?line
 """
 )
 
+# A focus (one NATO requirement) is bound to ?requirement as an IRI.
 GRAPH_QUERY = (
     _PROLOGUE
     + """# Measures with a NATO link, their requirement and evidence, the units
 # and materiel around them: one row per edge (?kind says which).
-SELECT DISTINCT ?kind ?measure ?requirement ?evidence ?relation ?node WHERE {{
+SELECT DISTINCT ?kind ?measure ?requirement ?evidence ?relation ?node WHERE {
   ?measure dn:hasNatoLink ?link .
   ?link dn:natoRequirement ?requirement ;
-        dn:evidence ?evidence .{focus}
-  {{ BIND("nato" AS ?kind) }}
-  UNION {{ ?measure ?relation ?node . VALUES ?relation {{ dn:strengthens dn:carriedOutBy }}
-          ?node a dn:Unit . BIND("unit" AS ?kind) }}
-  UNION {{ ?requirement dn:capabilityUnit ?node .
-          BIND(dn:capabilityUnit AS ?relation) BIND("unit" AS ?kind) }}
-  UNION {{ ?measure ?relation ?node .
-          VALUES ?relation {{ dn:acquires dn:upgrades dn:concernsMateriel }}
-          BIND("materiel" AS ?kind) }}
-}}
+        dn:evidence ?evidence .
+  { BIND("nato" AS ?kind) }
+  UNION { ?measure ?relation ?node . VALUES ?relation { dn:strengthens dn:carriedOutBy }
+          ?node a dn:Unit . BIND("unit" AS ?kind) }
+  UNION { ?requirement dn:capabilityUnit ?node .
+          BIND(dn:capabilityUnit AS ?relation) BIND("unit" AS ?kind) }
+  UNION { ?measure ?relation ?node .
+          VALUES ?relation { dn:acquires dn:upgrades dn:concernsMateriel }
+          BIND("materiel" AS ?kind) }
+}
 ORDER BY ?kind ?measure ?requirement ?node
 """
 )
@@ -117,12 +117,10 @@ _QUALIFIER_WORDS = {
 # --- helpers -------------------------------------------------------------------------------
 
 
-async def select(state: AppState, text: str) -> list[dict[str, str]]:
-    """Run a SELECT on the live graph (through the executor, with its time limit)."""
-    request = QueryRequest(text=text, format="json", max_rows=state.settings.max_rows)
-    result = await execute(state, request)
-    bindings = json.loads(result.body)["results"]["bindings"]
-    return [{k: v["value"] for k, v in row.items()} for row in bindings]
+def shown(text: str, bindings: dict[str, str]) -> str:
+    """The query as the page shows it and the editor opens it: the bound values written
+    as the ``VALUES`` row the engine adds, so it runs as is."""
+    return sparql_text.with_values(text, bindings)
 
 
 def editor_link(text: str) -> str:
@@ -197,9 +195,9 @@ BUDGET_FIELDS = [
 
 async def budget_rows(state: AppState, lang: str) -> tuple[str, list[BudgetRow]]:
     """The query text and one row per budget line in euro (first row wins on duplicates)."""
-    text = BUDGET_QUERY.format(lang=lang)
+    bindings = {"lang": named_queries.string_term(lang)}
     rows: dict[str, BudgetRow] = {}
-    for r in await select(state, text):
+    for r in await state.select(BUDGET_QUERY, bindings):
         if r["line"] in rows:
             continue
         try:
@@ -223,7 +221,7 @@ async def budget_rows(state: AppState, lang: str) -> tuple[str, list[BudgetRow]]
             section=r["section"],
             section_label=section_label,
         )
-    return text, list(rows.values())
+    return shown(BUDGET_QUERY, bindings), list(rows.values())
 
 
 def budget_chart(rows: list[BudgetRow], lang: str) -> Markup:
@@ -255,15 +253,13 @@ def budget_chart(rows: list[BudgetRow], lang: str) -> Markup:
 
 
 @router.get("/visuals", response_class=HTMLResponse, summary="Index of the visuals")
-async def visuals_index(request: Request, state: State) -> Response:
-    lang = language(request)
+async def visuals_index(request: Request, state: State, lang: Lang = "nl") -> Response:
     targets = _requirements(state, lang)
     return render(request, "visuals.html", targets=targets, text=_TEXT[lang])
 
 
 @router.get("/visuals/budget", response_class=HTMLResponse, summary="Budget bar chart")
-async def budget_page(request: Request, state: State) -> Response:
-    lang = language(request)
+async def budget_page(request: Request, state: State, lang: Lang = "nl") -> Response:
     text, rows = await budget_rows(state, lang)
     return render(
         request,
@@ -277,8 +273,7 @@ async def budget_page(request: Request, state: State) -> Response:
 
 
 @router.get("/visuals/budget.json", summary="Budget lines as JSON")
-async def budget_json(request: Request, state: State) -> Response:
-    lang = language(request)
+async def budget_json(state: State, lang: Lang = "nl") -> Response:
     text, rows = await budget_rows(state, lang)
     return JSONResponse(
         {"unit": "EUR", "lang": lang, "query": text, "rows": [r.as_dict() for r in rows]}
@@ -286,8 +281,8 @@ async def budget_json(request: Request, state: State) -> Response:
 
 
 @router.get("/visuals/budget.csv", summary="Budget lines as CSV")
-async def budget_csv(request: Request, state: State) -> Response:
-    _, rows = await budget_rows(state, language(request))
+async def budget_csv(state: State, lang: Lang = "nl") -> Response:
+    _, rows = await budget_rows(state, lang)
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=BUDGET_FIELDS, lineterminator="\r\n")
     writer.writeheader()
@@ -334,12 +329,12 @@ async def graph_data(
     state: AppState, lang: str, focus: str | None
 ) -> tuple[str, list[svg.Node], list[svg.Edge]]:
     """The query text, the nodes (in column order) and the edges of the graph view."""
-    values = f"\n  VALUES ?requirement {{ <{focus}> }}" if focus else ""
-    text = GRAPH_QUERY.format(focus=values)
+    bindings = {"requirement": f"<{focus}>"} if focus else {}
+    text = shown(GRAPH_QUERY, bindings)
     columns: dict[str, int] = {}
     nato: dict[tuple[str, str], str] = {}  # (measure, requirement) → evidence
     related: dict[tuple[str, str], str] = {}  # (source, unit or materiel) → relation
-    for r in await select(state, text):
+    for r in await state.select(GRAPH_QUERY, bindings):
         measure, requirement = r["measure"], r["requirement"]
         columns[measure], columns[requirement] = 0, 1
         if r["kind"] == "nato":
@@ -396,8 +391,14 @@ def _arrange(nodes: dict[str, svg.Node], edges: list[svg.Edge]) -> list[svg.Node
     response_class=HTMLResponse,
     summary="Measures ↔ NATO requirements ↔ units ↔ materiel",
 )
-async def graph_page(request: Request, state: State, target: str | None = None) -> Response:
-    lang = language(request)
+async def graph_page(
+    request: Request,
+    state: State,
+    lang: Lang = "nl",
+    target: Annotated[
+        str | None, Query(description="A NATO requirement (IRI or CURIE) to focus on.")
+    ] = None,
+) -> Response:
     focus = _focus(state, target)
     text, nodes, edges = await graph_data(state, lang, focus)
     words = _TEXT[lang]

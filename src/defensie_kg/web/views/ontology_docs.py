@@ -12,21 +12,43 @@ from defensie_kg.web.views.templating import local, pick
 VERSION_PATH = "def/1.0.0"
 
 
-def context(state: AppState, lang: str) -> dict[str, Any]:
-    """Classes and properties with labels, definitions and parents; the hierarchy as SVG."""
-    prefix = "PREFIX owl: <http://www.w3.org/2002/07/owl#>\nPREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-    where = f'GRAPH <{ONTOLOGY_GRAPH}> {{ ?s a ?kind FILTER(STRSTARTS(STR(?s), "{DN}")) }}'
-    rows = state.select(prefix + f"SELECT ?s ?kind WHERE {{ {where} }}")
-    supers = state.select(
-        prefix
-        + f"""SELECT ?s ?super WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
-        ?s rdfs:subClassOf ?super FILTER(STRSTARTS(STR(?s), "{DN}")) }} }}""",
-    )
-    definitions = state.select(
-        f"""SELECT ?s ?d WHERE {{ GRAPH <{ONTOLOGY_GRAPH}> {{
-        ?s <http://www.w3.org/2004/02/skos/core#definition> ?d FILTER(lang(?d) = "{lang}") }} }}""",
-    )
-    text = {r["s"]: r["d"] for r in definitions}
+_PROLOGUE = f"""PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX dn: <{DN}>
+"""
+# Constant texts: the page language is never part of a query (labels and definitions
+# in both languages come back; the page picks one).
+TERMS_QUERY = (
+    _PROLOGUE
+    + f"""SELECT ?s ?kind WHERE {{
+  GRAPH <{ONTOLOGY_GRAPH}> {{ ?s a ?kind FILTER(STRSTARTS(STR(?s), STR(dn:))) }}
+}}"""
+)
+SUPERS_QUERY = (
+    _PROLOGUE
+    + f"""SELECT ?s ?super WHERE {{
+  GRAPH <{ONTOLOGY_GRAPH}> {{ ?s rdfs:subClassOf ?super FILTER(STRSTARTS(STR(?s), STR(dn:))) }}
+}}"""
+)
+DEFINITIONS_QUERY = (
+    _PROLOGUE
+    + f"""SELECT ?s ?d (LANG(?d) AS ?lang) WHERE {{
+  GRAPH <{ONTOLOGY_GRAPH}> {{ ?s skos:definition ?d }}
+}}"""
+)
+
+
+async def context(state: AppState, lang: str) -> dict[str, Any]:
+    """Classes and properties with labels, definitions and parents; the hierarchy as SVG.
+
+    Its queries run in the query workers (time limit, row cap), as every page's do."""
+    rows = await state.select(TERMS_QUERY)
+    supers = await state.select(SUPERS_QUERY)
+    definitions: dict[str, dict[str, str]] = {}
+    for row in await state.select(DEFINITIONS_QUERY):
+        definitions.setdefault(row["s"], {})[row.get("lang", "")] = row["d"]
+    text = {iri: pick(found, lang, "") for iri, found in definitions.items()}
     names = state.graph.labels({r["s"] for r in rows} | {r["super"] for r in supers})
     parents: dict[str, list[str]] = {}
     for row in supers:

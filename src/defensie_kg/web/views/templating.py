@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from fastapi import Request
+from fastapi import Query, Request
 from fastapi.responses import HTMLResponse
 
 from defensie_kg.namespaces import BASE, shorten
@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from fastapi.templating import Jinja2Templates
 
 LANGUAGES = ("nl", "en")
+# The page language, declared to FastAPI as an enumeration: every page that reads ``lang``
+# takes it as a parameter of this type, so anything else is a 400 before the page runs.
+Lang = Annotated[Literal["nl", "en"], Query(description="Page language: nl (default) or en.")]
 
 
 @cache
