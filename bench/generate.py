@@ -278,13 +278,26 @@ SKELETON = (
         f"""
 <{ID}objective/{n}> a dn:StrategicObjective ;
     rdfs:label "Doel {n}"@nl , "Objective {n}"@en ;
+    skos:prefLabel "Doel {n}"@nl , "Objective {n}"@en ;
+    skos:definition "Synthetisch doel {n}."@nl ;
+    skos:inScheme <{ID}scheme/strategic-objectives> ;
+    skos:topConceptOf <{ID}scheme/strategic-objectives> ;
+    dcterms:source <{ID}document/defensienota-2024> ;
     dn:sourceSection <{ID}section/1-1> .
 """
         for n in range(1, 4)
     )
     + f"""
-<{ID}topic/innovation> a dn:Topic ; rdfs:label "innovatie"@nl , "innovation"@en .
-<{ID}topic/reservists> a dn:Topic ; rdfs:label "reservisten"@nl , "reservists"@en .
+<{ID}topic/innovation> a dn:Topic ; rdfs:label "innovatie"@nl , "innovation"@en ;
+    skos:prefLabel "innovatie"@nl , "innovation"@en ;
+    skos:definition "Synthetisch onderwerp."@nl ;
+    skos:inScheme <{ID}scheme/topics> ; skos:topConceptOf <{ID}scheme/topics> ;
+    dcterms:source <{ID}document/defensienota-2024> .
+<{ID}topic/reservists> a dn:Topic ; rdfs:label "reservisten"@nl , "reservists"@en ;
+    skos:prefLabel "reservisten"@nl , "reservists"@en ;
+    skos:definition "Synthetisch onderwerp."@nl ;
+    skos:inScheme <{ID}scheme/topics> ; skos:topConceptOf <{ID}scheme/topics> ;
+    dcterms:source <{ID}document/defensienota-2024> .
 <{ID}country/germany> a dn:Country ;
     rdfs:label "Duitsland"@nl , "Germany"@en ; dn:sourceSection <{ID}section/1-1> ;
     dn:placeKind <{ID}place-kind/country> ; dn:iso3166Alpha2 "DE" ; dn:iso3166Alpha3 "DEU" .

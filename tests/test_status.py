@@ -1,6 +1,10 @@
-"""Issue 15 for the front matter, chapters 1-2 and the annex: every measure has one status with
-its evidence and noun-phrase search labels in nl and en; Focus, foreword and summary-diagram
-items link to the chapter items they summarise."""
+"""Issue 15: every measure has one status with its evidence and noun-phrase search labels in
+nl and en; phase-outs name what they retire; replacements are recorded both ways; the Focus,
+foreword and summary-diagram items link to the chapter items they summarise.
+
+The SHACL shapes require a status and Dutch evidence on every build; these tests add what a
+shape does not say (evidence and labels stay short; the specific links the text gives).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +13,9 @@ from collections import defaultdict
 
 import pytest
 
-from defensie_kg.namespaces import data_graph
 from defensie_kg.query.store import QueryRequest
 from defensie_kg.web.state import AppState
 
-FILES = ("front-matter", "annex", "chapter-1", "chapter-2")
 ID = "https://w3id.org/defensienota-2024/id/"
 STATUSES = {
     f"{ID}status/{name}"
@@ -36,14 +38,11 @@ def _select(state: AppState, query: str) -> list[dict[str, str]]:
 
 
 def _values(state: AppState, pattern: str) -> dict[str, list[tuple[str, str]]]:
-    """For each measure of FILES, the (value, language) pairs that ``pattern`` binds to ?v."""
-    graphs = " ".join(f"<{data_graph(stem)}>" for stem in FILES)
+    """For each measure, the (value, language) pairs that ``pattern`` binds to ?v."""
     rows = _select(
         state,
         f"""SELECT ?m ?v (LANG(?v) AS ?lang) WHERE {{
-            VALUES ?g {{ {graphs} }}
-            GRAPH ?g {{ ?m a dn:Measure }}
-            OPTIONAL {{ {pattern} }} }}""",
+            ?m a dn:Measure OPTIONAL {{ {pattern} }} }}""",
     )
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for row in rows:
@@ -53,25 +52,19 @@ def _values(state: AppState, pattern: str) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-def test_the_files_hold_the_expected_measures(state: AppState) -> None:
-    assert len(_values(state, "?m dn:status ?v")) == 90
-
-
 def test_every_measure_has_exactly_one_status(state: AppState) -> None:
-    wrong = {
-        m: v
-        for m, v in _values(state, "?m dn:status ?v").items()
-        if len(v) != 1 or v[0][0] not in STATUSES
-    }
-    assert wrong == {}
+    statuses = _values(state, "?m dn:status ?v")
+    assert len(statuses) > 300
+    assert {m: v for m, v in statuses.items() if len(v) != 1 or v[0][0] not in STATUSES} == {}
 
 
 def test_every_measure_has_short_dutch_status_evidence(state: AppState) -> None:
     for measure, values in _values(state, "?m dn:statusEvidence ?v").items():
         dutch = [text for text, lang in values if lang == "nl"]
         assert dutch, f"{measure} has no Dutch dn:statusEvidence"
-        for text in dutch:
-            assert len(text.split()) < 8, f"{measure}: evidence of 8 words or more: {text!r}"
+        # the Dutch evidence quotes the text, so it stays under the 8-word originality limit
+        long = [text for text in dutch if len(text.split()) >= 8]
+        assert not long, f"{measure}: Dutch evidence of 8 words or more: {long}"
 
 
 @pytest.mark.parametrize("lang", ["nl", "en"])
@@ -85,11 +78,11 @@ def test_every_measure_has_a_noun_phrase_alt_label(state: AppState, lang: str) -
 def test_a_phase_out_names_what_it_retires(state: AppState) -> None:
     rows = _select(
         state,
-        """SELECT ?m WHERE {
+        """SELECT ?m ?old WHERE {
             ?m dn:status <https://w3id.org/defensienota-2024/id/status/to-be-phased-out> .
-            FILTER NOT EXISTS { ?m dn:retires ?old } }""",
+            OPTIONAL { ?m dn:retires ?old } }""",
     )
-    assert rows == []
+    assert rows and all("old" in r for r in rows), rows
 
 
 def test_label_search_finds_measures_by_the_thing_itself(state: AppState) -> None:
@@ -99,6 +92,30 @@ def test_label_search_finds_measures_by_the_thing_itself(state: AppState) -> Non
             FILTER(LCASE(STR(?l)) = "tankbataljon") }""",
     )
     assert f"{ID}measure/focus-sterk-tank-battalion" in {r["m"] for r in rows}
+
+
+def test_replacements_are_recorded_both_ways_and_acquired(state: AppState) -> None:
+    """6.1 and 6.5 replace the MK46 and MK48 torpedoes; 4.2 the F-16 by the F-35 (implied)."""
+    rows = _select(
+        state,
+        """SELECT ?new ?old ?m WHERE {
+          ?new dn:replaces ?old . ?old dn:replacedBy ?new .
+          OPTIONAL { ?m dn:acquires ?new } }""",
+    )
+
+    def slug(iri: str) -> str:
+        return iri.rsplit("/", 1)[-1]
+
+    got = {(slug(r["new"]), slug(r["old"]), slug(r.get("m", ""))) for r in rows}
+    assert {
+        ("mk46-replacement-torpedo", "mk46-lightweight-torpedo", "6-1-delivery-mk46-replacement"),
+        (
+            "mk48-replacement-torpedo",
+            "mk48-heavyweight-torpedo",
+            "6-5-mk48-replacement-requirement",
+        ),
+    } <= got
+    assert any(n == "f-35" and o == "f-16" for n, o, _ in got)
 
 
 def test_every_front_matter_item_summarises_a_chapter_item(state: AppState) -> None:
@@ -115,7 +132,7 @@ def test_every_front_matter_item_summarises_a_chapter_item(state: AppState) -> N
     )
     targets: dict[str, set[str]] = defaultdict(set)
     for row in rows:
-        targets[row["item"]]
+        targets[row["item"]]  # noqa: B018 - an item without a target still gets a key
         if "target" in row:
             assert row.get("targetSection"), f"{row['target']} has no source section"
             assert "/section/focus" not in row["targetSection"], row
