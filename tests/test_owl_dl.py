@@ -1,0 +1,96 @@
+"""OWL 2 DL: the ontology plus the asserted data, loaded into the reasoners Protégé users have
+(Pellet and HermiT, as shipped in owlready2 0.47, on Java from Debian's default-jre-headless),
+with no flags. Both must find it consistent, and Pellet must derive no type or property value
+beyond the project's OWL RL closure (see ontology/README.md, "OWL 2 DL")."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from defensie_kg.build import reasoning, sources
+from defensie_kg.rdf import terms
+from defensie_kg.rdf.terms import Triple
+
+ROOT = Path(__file__).resolve().parents[1]
+XSD = "http://www.w3.org/2001/XMLSchema#"
+NUMBERS = {f"{XSD}{n}" for n in ("decimal", "integer", "double", "float", "int", "long")}
+OWL = "http://www.w3.org/2002/07/owl#"
+TRIVIAL = {f"<{OWL}Thing>", f"<{OWL}NamedIndividual>"}
+
+owlready2 = pytest.importorskip("owlready2")
+
+
+@pytest.fixture(scope="module")
+def java() -> str:
+    found = shutil.which(owlready2.JAVA_EXE) or shutil.which("java")
+    if found is None:
+        message = "no Java: apt-get install default-jre-headless (.ci/run does)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="module")
+def loaded() -> sources.Sources:
+    return sources.load(ROOT)
+
+
+def _world(loaded: sources.Sources, folder: Path, java: str) -> object:
+    """A fresh owlready2 world holding ontology + asserted data, read from N-Triples."""
+    owlready2.JAVA_EXE = java
+    path = folder / "ontology-and-data.nt"
+    triples = loaded.ontology | loaded.data_union()
+    path.write_text("".join(f"{s} {p} {o} .\n" for s, p, o in triples), encoding="utf-8")
+    world = owlready2.World()
+    world.get_ontology(path.as_uri()).load()
+    return world
+
+
+def _key(triple: Triple) -> tuple[str, str, object]:
+    """A triple compared by value: owlready2 writes 10 as "10.0" and escapes apostrophes."""
+    s, p, o = triple
+    if not o.startswith('"'):
+        return s, p, o
+    lexical, language, datatype = terms.literal_parts(o)
+    lexical = lexical.replace("\\'", "'")
+    if datatype in NUMBERS:
+        try:
+            return s, p, Decimal(lexical).normalize()
+        except InvalidOperation:
+            pass
+    return s, p, (lexical, language or "", datatype if language is None else "")
+
+
+def test_pellet_finds_it_consistent_and_adds_nothing_beyond_owl_rl(
+    loaded: sources.Sources, tmp_path: Path, java: str
+) -> None:
+    world = _world(loaded, tmp_path, java)
+    # Raises OwlReadyInconsistentOntologyError when inconsistent; no flags.
+    owlready2.sync_reasoner_pellet(
+        world, infer_property_values=True, infer_data_property_values=True, debug=0
+    )
+    out = io.BytesIO()
+    world.get_ontology("http://inferrences/").save(file=out, format="ntriples")
+    derived = {
+        t
+        for t in terms.parse(out.getvalue(), format=ox.RdfFormat.N_TRIPLES)
+        if not t[0].startswith("<http://inferrences") and t[2] not in TRIVIAL
+    }
+    assert len(derived) > 1000  # types and property values: the check has something to check
+    data = loaded.data_union()
+    closure = {_key(t) for t in loaded.ontology | data | reasoning.close(loaded.ontology, data)}
+    beyond = sorted(t for t in derived if _key(t) not in closure)
+    assert beyond == [], f"Pellet derives {len(beyond)} facts the OWL RL closure lacks"
+
+
+def test_hermit_finds_it_consistent(loaded: sources.Sources, tmp_path: Path, java: str) -> None:
+    world = _world(loaded, tmp_path, java)
+    owlready2.sync_reasoner_hermit(world, debug=0)  # raises when inconsistent; no flags
