@@ -94,3 +94,38 @@ def test_pellet_finds_it_consistent_and_adds_nothing_beyond_owl_rl(
 def test_hermit_finds_it_consistent(loaded: sources.Sources, tmp_path: Path, java: str) -> None:
     world = _world(loaded, tmp_path, java)
     owlready2.sync_reasoner_hermit(world, debug=0)  # raises when inconsistent; no flags
+
+
+def test_every_term_used_is_declared(loaded: sources.Sources) -> None:
+    # OWL 2 DL needs each class and property declared; Protégé otherwise guesses their kind.
+    rdf, rdfs = (
+        "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+        "http://www.w3.org/2000/01/rdf-schema#",
+    )
+    builtin = tuple(f"<{ns}" for ns in (rdf, rdfs, OWL, XSD))
+    graph = loaded.ontology | loaded.data_union()
+    declared: dict[str, set[str]] = {}
+    for s, p, o in graph:
+        if p == f"<{rdf}type>":
+            declared.setdefault(s, set()).add(o)
+    properties = {
+        f"<{OWL}{k}>" for k in ("ObjectProperty", "DatatypeProperty", "AnnotationProperty")
+    }
+    classes = {f"<{OWL}Class>", f"<{rdfs}Datatype>"}
+    class_positions = {
+        f"<{rdf}type>",
+        f"<{rdfs}subClassOf>",
+        f"<{rdfs}domain>",
+        f"<{OWL}disjointWith>",
+    }
+    undeclared = set()
+    for _, p, o in graph:
+        if not p.startswith(builtin) and not declared.get(p, set()) & properties:
+            undeclared.add(p)
+        if o.startswith(builtin) or not o.startswith("<"):
+            continue
+        if p in class_positions and not declared.get(o, set()) & classes:
+            undeclared.add(o)
+        if p == f"<{rdfs}subPropertyOf>" and not declared.get(o, set()) & properties:
+            undeclared.add(o)
+    assert sorted(undeclared) == []
