@@ -29,6 +29,8 @@ OLDER = {
     "order": "NotaEntity-order-datatype-XFAIL.ttl",
     "value": "Figure-value-datatype-XFAIL.ttl",
     "referenceYear": "Figure-referenceYear-datatype-XFAIL.ttl",
+    "iso3166Alpha2": "Country-iso3166Alpha2-datatype-XFAIL.ttl",
+    "iso3166Alpha3": "Country-iso3166Alpha3-datatype-XFAIL.ttl",
 }
 
 
