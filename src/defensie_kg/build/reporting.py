@@ -116,8 +116,10 @@ def to_turtle(report: Report) -> str:
             (SH.resultMessage, ox.Literal(r.message)),
             (SH.sourceShape, _node(r.shape)),
         ]
-        if r.path:
+        if r.path and not r.path.startswith(("(", "^")):  # a complex path stays in the text
             statements.append((SH.resultPath, _node(r.path)))
+        if r.component:
+            statements.append((SH.sourceConstraintComponent, _iri(SH[r.component])))
         if r.value is not None:
             statements.append((SH.value, ox.Literal(r.value)))
         triples.append(ox.Triple(root, _iri(SH.result), node))
