@@ -54,7 +54,8 @@ def test_ready_reports_triples_validity_and_build(
     assert response.json() == {
         "status": "ready",
         "triples": sum(state.graph_sizes.values()),
-        "conforms": True,
+        "conforms": real_build.report.conforms,  # false: the nota has warnings
+        "blocked": False,
         "build": real_build.fingerprint,
         "last_reload_error": None,
     }

@@ -95,8 +95,10 @@ def cli(ctx: click.Context, root: Path | None) -> None:
 def validate(ctx: click.Context, fmt: str, no_cache: bool, violations_only: bool) -> None:
     """Check the data against the SHACL shapes (after OWL RL reasoning).
 
-    Exit 0 when it conforms, 1 when there are violations, 2 when the input is
-    unusable (e.g. a Turtle syntax error, reported as file:line:col).
+    Exit 0 when there is no violation, 1 when there are violations, 2 when the
+    input is unusable (e.g. a Turtle syntax error, reported as file:line:col).
+    Warnings do not block, though the report's sh:conforms is false whenever
+    there is any result, as SHACL defines it.
     """
     result = build(_settings(ctx), _progress(fmt != "text"), use_cache=not no_cache)
     render = {"json": reporting.to_json, "turtle": reporting.to_turtle}.get(fmt)
@@ -104,7 +106,7 @@ def validate(ctx: click.Context, fmt: str, no_cache: bool, violations_only: bool
         click.echo(render(result.report))
     else:
         click.echo(reporting.to_text(result.report, include_warnings=not violations_only), nl=False)
-    sys.exit(EXIT_OK if result.report.conforms else EXIT_INVALID)
+    sys.exit(EXIT_INVALID if result.report.blocked else EXIT_OK)
 
 
 @cli.command("build")
@@ -120,7 +122,7 @@ def build_command(ctx: click.Context, no_cache: bool, quiet: bool) -> None:
     for graph, size in sorted(sizes.items()):
         click.echo(f"  {size:7d}  {graph}")
     click.echo(reporting.summary(result.report))
-    sys.exit(EXIT_OK if result.report.conforms else EXIT_INVALID)
+    sys.exit(EXIT_INVALID if result.report.blocked else EXIT_OK)
 
 
 @cli.command()
@@ -327,7 +329,7 @@ def _listen(host: str, port: int) -> socket.socket:
 
 def _checked_build(settings: Settings) -> Build:
     result = build(settings, _progress(False))
-    if not result.report.conforms and settings.require_valid:
+    if result.report.blocked and settings.require_valid:
         click.echo(reporting.to_text(result.report, include_warnings=False), err=True)
         raise NotValid(
             "the data does not conform; fix the violations above "

@@ -22,6 +22,8 @@ class Result:
     message: str
     shape: str
     files: tuple[str, ...] = ()
+    # local name of sh:sourceConstraintComponent, e.g. "MinCountConstraintComponent"
+    component: str = ""
 
 
 @dataclass
@@ -40,8 +42,13 @@ class Report:
 
     @property
     def conforms(self) -> bool:
-        """True when there is no Violation (warnings do not block)."""
-        return not self.violations
+        """``sh:conforms`` as the SHACL spec defines it: no result at all, of any severity."""
+        return not self.results
+
+    @property
+    def blocked(self) -> bool:
+        """The project's gate: a Violation blocks (exit 1, no serving); a Warning does not."""
+        return bool(self.violations)
 
 
 def to_text(report: Report, include_warnings: bool = True) -> str:
@@ -64,8 +71,13 @@ def to_text(report: Report, include_warnings: bool = True) -> str:
 
 
 def summary(report: Report) -> str:
-    """One line: conforms or not, with counts."""
-    state = "conforms" if report.conforms else "does NOT conform"
+    """One line: conforms or not (``sh:conforms``), whether that blocks, with counts."""
+    if report.conforms:
+        state = "conforms"
+    elif report.blocked:
+        state = "does NOT conform"
+    else:
+        state = "has warnings only, which do not block"
     return (
         f"Validation: the data {state} "
         f"({len(report.violations)} violations, {len(report.warnings)} warnings)."
@@ -77,6 +89,7 @@ def to_json(report: Report) -> str:
     return json.dumps(
         {
             "conforms": report.conforms,
+            "blocked": report.blocked,
             "violations": len(report.violations),
             "warnings": len(report.warnings),
             "results": [asdict(r) for r in report.results],
@@ -103,8 +116,10 @@ def to_turtle(report: Report) -> str:
             (SH.resultMessage, ox.Literal(r.message)),
             (SH.sourceShape, _node(r.shape)),
         ]
-        if r.path:
+        if r.path and not r.path.startswith(("(", "^")):  # a complex path stays in the text
             statements.append((SH.resultPath, _node(r.path)))
+        if r.component:
+            statements.append((SH.sourceConstraintComponent, _iri(SH[r.component])))
         if r.value is not None:
             statements.append((SH.value, ox.Literal(r.value)))
         triples.append(ox.Triple(root, _iri(SH.result), node))

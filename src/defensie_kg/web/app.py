@@ -64,7 +64,7 @@ def start_state(settings: Settings, result: Build, pool: QueryPool) -> AppState:
 
 
 def _servable(settings: Settings, result: Build) -> Build:
-    if not result.report.conforms:
+    if result.report.blocked:
         if settings.require_valid:
             raise NotValid("the data does not conform to the shapes; run `defensie-kg validate`")
         log.warning("serving data with %d SHACL violations", len(result.report.violations))

@@ -51,10 +51,11 @@ async def ready(request: Request) -> JSONResponse:
     body: dict[str, Any] = {
         "triples": sum(state.graph_sizes.values()),
         "conforms": report.conforms,
+        "blocked": report.blocked,
         "build": state.build.fingerprint,
         "last_reload_error": _reload_error(request),
     }
-    if not report.conforms and state.settings.require_valid:
+    if report.blocked and state.settings.require_valid:
         return _unavailable(body, "NotValid", "The loaded data does not conform to the shapes.")
     try:
         await asyncio.wait_for(run_in_threadpool(_probe, state), timeout=PROBE_SECONDS)
