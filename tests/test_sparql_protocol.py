@@ -292,6 +292,19 @@ def test_service_description(mini_client: TestClient, accept: str, fmt: str) -> 
     assert "https://w3id.org/defensienota-2024/graph/inferred" in sizes
 
 
+def test_service_description_declares_the_owl_rl_entailment_regime(
+    mini_client: TestClient,
+) -> None:
+    response = mini_client.get("/sparql", headers={"Accept": "text/turtle"})
+    graph = Graph().parse(data=response.content, format="turtle")
+    sd = "http://www.w3.org/ns/sparql-service-description#"
+    owl_rl = "http://www.w3.org/ns/entailment/OWL-RL"
+    rows = graph.query(f"""PREFIX sd: <{sd}>
+        SELECT ?e ?default WHERE {{ ?s sd:endpoint ?e ; sd:defaultEntailmentRegime <{owl_rl}> ;
+        sd:defaultDataset/sd:defaultGraph/sd:entailmentRegime ?default }}""")
+    assert [(str(e), str(d)) for e, d in rows] == [("http://testserver/sparql", owl_rl)]
+
+
 def test_service_description_for_browsers_redirects_to_editor(mini_client: TestClient) -> None:
     response = mini_client.get("/sparql", headers={"Accept": "text/html"}, follow_redirects=False)
     assert response.status_code == 303

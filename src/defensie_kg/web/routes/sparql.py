@@ -11,17 +11,16 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-import pyoxigraph as ox
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
-from defensie_kg.namespaces import INFERRED_GRAPH, SD, VOID
 from defensie_kg.rdf import formats, results
 from defensie_kg.web.deps import get_state
 from defensie_kg.web.middleware import QUERY_TEXT
 from defensie_kg.web.protocol import FORMAT_PARAMETERS, Incoming, parse_pairs, to_request
 from defensie_kg.web.responses import read_body, run_query
 from defensie_kg.web.state import AppState
+from defensie_kg.web.views import service_description as sd_view
 
 router = APIRouter(tags=["SPARQL"])
 State = Annotated[AppState, Depends(get_state)]
@@ -109,67 +108,9 @@ def service_description(request: Request, state: AppState) -> Response:
     pairs = parse_pairs(request.scope.get("query_string", b""), "query string")
     wanted = formats.wanted(v for n, v in pairs if n in FORMAT_PARAMETERS)
     fmt = formats.choose(wanted, accept, formats.TRIPLE_FORMATS)
-    body = results.triples(fmt, _description(endpoint_iri(request, state), state))
+    body = results.triples(fmt, sd_view.describe(endpoint_iri(request, state), state))
     return Response(
         b"" if request.method == "HEAD" else body,
         media_type=fmt.content_type,
         headers={"Vary": "Accept"},
     )
-
-
-def _description(endpoint: str, state: AppState) -> list[ox.Triple]:
-    def n(iri: str) -> ox.NamedNode:
-        return ox.NamedNode(iri)
-
-    rdf_type = n("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-    service, dataset, default = (
-        ox.BlankNode("service"),
-        ox.BlankNode("dataset"),
-        ox.BlankNode("default"),
-    )
-    out = [
-        ox.Triple(service, rdf_type, n(SD.Service)),
-        ox.Triple(service, n(SD.endpoint), n(endpoint)),
-        ox.Triple(service, n(SD.supportedLanguage), n(SD.SPARQL11Query)),
-        ox.Triple(service, n(SD.feature), n(SD.UnionDefaultGraph)),
-        ox.Triple(service, n(SD.feature), n(SD.BasicFederatedQuery))
-        if state.settings.service_allowlist
-        else None,
-        ox.Triple(service, n(SD.defaultDataset), dataset),
-        ox.Triple(dataset, rdf_type, n(SD.Dataset)),
-        ox.Triple(dataset, n(SD.defaultGraph), default),
-        ox.Triple(default, rdf_type, n(SD.Graph)),
-        ox.Triple(
-            default,
-            n(VOID.triples),
-            ox.Literal(str(sum(state.graph_sizes.values())), datatype=n(_XSD_INT)),
-        ),
-        ox.Triple(
-            service,
-            n("http://purl.org/dc/terms/title"),
-            ox.Literal("Defensienota 2024 knowledge graph SPARQL endpoint", language="en"),
-        ),
-    ]
-    for fmt in formats.FORMATS:
-        out.append(ox.Triple(service, n(SD.resultFormat), n(fmt.iri)))
-    for index, (graph, size) in enumerate(sorted(state.graph_sizes.items())):
-        named, inner = ox.BlankNode(f"named{index}"), ox.BlankNode(f"graph{index}")
-        out += [
-            ox.Triple(dataset, n(SD.namedGraph), named),
-            ox.Triple(named, n(SD.name), n(graph)),
-            ox.Triple(named, n(SD.graph), inner),
-            ox.Triple(inner, rdf_type, n(SD.Graph)),
-            ox.Triple(inner, n(VOID.triples), ox.Literal(str(size), datatype=n(_XSD_INT))),
-        ]
-        if graph == str(INFERRED_GRAPH):
-            out.append(
-                ox.Triple(
-                    named,
-                    n("http://www.w3.org/2000/01/rdf-schema#comment"),
-                    ox.Literal("OWL RL inferences (omit with infer=false)", language="en"),
-                )
-            )
-    return [t for t in out if t is not None]
-
-
-_XSD_INT = "http://www.w3.org/2001/XMLSchema#integer"
