@@ -201,3 +201,20 @@ def test_visuals_index(client: TestClient) -> None:
     assert page.status_code == 200
     for link in ("/visuals/budget?lang=en", "/visuals/graph?lang=en", "/visuals/graph?target="):
         assert link in page.text
+
+
+def test_neighbourhood_and_tree_are_well_formed_and_escaped() -> None:
+    """The resource-page and ontology-page drawings come from the same element writer."""
+    from defensie_kg.web.views import svg
+
+    drawing = svg.neighbourhood(
+        'A <b> & "c"', [svg.Spoke("p", "T & U", "/id/x?a=1&b=2", inward=True, inferred=True)]
+    )
+    ns = "{http://www.w3.org/2000/svg}"
+    root = ElementTree.fromstring(drawing)  # noqa: S314 - our own output
+    assert root.get("aria-label") == 'A <b> & "c"'
+    assert root.find(f"{ns}line").get("stroke-dasharray") == "4 3"  # type: ignore[union-attr]
+    assert root.find(f"{ns}a").get("href") == "/id/x?a=1&b=2"  # type: ignore[union-attr]
+    tree = ElementTree.fromstring(svg.tree([(0, "Root", "/def/A"), (1, "B & C", "/def/B")]))  # noqa: S314
+    assert [t.text for t in tree.iter(f"{ns}text")] == ["Root", "B & C"]
+    assert len(list(tree.iter(f"{ns}path"))) == 1

@@ -3,15 +3,14 @@ incoming links grouped by property, the source section, and a neighbourhood diag
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from html import escape
 
 import pyoxigraph as ox
 
 from defensie_kg.namespaces import BASE, DN, INFERRED_GRAPH, shorten
 from defensie_kg.query.store import KnowledgeGraph
+from defensie_kg.web.views import svg
 from defensie_kg.web.views.templating import local, pick
 
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
@@ -209,47 +208,18 @@ def diagram(
     iri: str, label: str, outgoing: list[Group], incoming: list[Group], limit: int = 14
 ) -> str:
     """A small SVG: the resource in the middle, linked resources around it."""
-    edges: list[tuple[str, Value, bool]] = []
+    spokes: list[svg.Spoke] = []
     for groups, inward in ((outgoing, False), (incoming, True)):
         for group in groups:
             if group.predicate in (RDF_TYPE,):
                 continue
             for value in group.values:
-                if value.iri and len(edges) < limit:
-                    edges.append((group.label, value, inward))
-    width, height, cx, cy, radius = 720, 420, 360, 210, 165
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="{escape(label)}" class="diagram">'
-    ]
-    for index, (predicate, value, inward) in enumerate(edges):
-        angle = 2 * math.pi * index / max(1, len(edges)) - math.pi / 2
-        x, y = cx + radius * 1.6 * math.cos(angle), cy + radius * math.sin(angle)
-        dash = ' stroke-dasharray="4 3"' if value.inferred else ""
-        parts.append(
-            f'<line x1="{cx}" y1="{cy}" x2="{x:.0f}" y2="{y:.0f}" stroke="#9aa5b1"{dash}/>'
-        )
-        mx, my = (cx + x) / 2, (cy + y) / 2
-        arrow = "←" if inward else "→"
-        parts.append(
-            f'<text x="{mx:.0f}" y="{my:.0f}" fill="#5b6676" text-anchor="middle">'
-            f"{escape(_clip(predicate, 22))} {arrow}</text>"
-        )
-        parts.append(
-            f'<a href="{escape(value.href or "")}"><circle cx="{x:.0f}" cy="{y:.0f}" r="5" '
-            f'fill="#154273"/><text x="{x:.0f}" y="{y + 16:.0f}" text-anchor="middle">'
-            f"{escape(_clip(value.text, 34))}</text></a>"
-        )
-    parts.append(
-        f'<circle cx="{cx}" cy="{cy}" r="9" fill="#8a5a00"/>'
-        f'<text x="{cx}" y="{cy - 14}" text-anchor="middle" font-weight="bold">'
-        f"{escape(_clip(label, 48))}</text></svg>"
-    )
-    return "".join(parts)
-
-
-def _clip(text: str, size: int) -> str:
-    return text if len(text) <= size else text[: size - 1] + "…"
+                if value.iri and len(spokes) < limit:
+                    spoke = svg.Spoke(
+                        group.label, value.text, value.href or "", inward, value.inferred
+                    )
+                    spokes.append(spoke)
+    return svg.neighbourhood(label, spokes)
 
 
 def counts_by_class(kg: KnowledgeGraph, classes: list[str]) -> dict[str, int]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from defensie_kg.namespaces import BASE, DN, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES
 from defensie_kg.web.state import AppState
+from defensie_kg.web.views import svg
 from defensie_kg.web.views.templating import local, pick
 
 VERSION_PATH = "def/1.0.0"
@@ -104,17 +104,4 @@ def _class_tree_svg(classes: list[dict[str, object]]) -> str:
 
     for root in roots:
         walk(root, 0)
-    height = 18 * len(lines) + 10
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 640 {height}" class="tree">']
-    for row, (depth, node) in enumerate(lines):
-        x, y = 10 + depth * 22, 16 + row * 18
-        if depth:
-            parts.append(
-                f'<path d="M{x - 14} {y - 14} V{y - 4} H{x - 3}" stroke="#9aa5b1" fill="none"/>'
-            )
-        parts.append(
-            f'<a href="{escape(str(node["href"]))}"><text x="{x}" y="{y}">'
-            f"{escape(str(node['label']))}</text></a>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+    return svg.tree([(depth, str(node["label"]), str(node["href"])) for depth, node in lines])

@@ -1,13 +1,14 @@
-"""Tiny server-side SVG: an element builder and the two layouts the visuals use.
+"""Tiny server-side SVG: one element builder and every drawing the site shows.
 
-No JavaScript and no layout engine: a horizontal bar chart with groups, and a
-column graph (one column per kind of node, edges as curves between them).
-The output is well-formed XML, so tests can parse it.
+No JavaScript and no layout engine: a horizontal bar chart with groups and a column graph
+(the visuals), a resource's neighbourhood (resource pages) and an indented class tree (the
+ontology page). The output is well-formed XML, so tests can parse it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
@@ -18,7 +19,7 @@ FONT = 11  # px, matches `svg text` in style.css
 CHAR = 5.8  # average glyph width at FONT, for truncation
 
 
-def el(tag: str, attrs: dict[str, object] | None = None, *children: str) -> str:
+def el(tag: str, attrs: Mapping[str, object] | None = None, *children: str) -> str:
     """``<tag a="…">children</tag>``; attribute values are escaped, children are not."""
     parts = "".join(
         f" {k.replace('_', '-')}={quoteattr(str(v))}"
@@ -214,3 +215,80 @@ def column_graph(
         )
     width = len(headings) * (column_w + gap) - gap
     return document(width, height, body, label)
+
+
+# --- a resource's neighbourhood (resource pages) ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class Spoke:
+    """One link of the neighbourhood: its label, the other end, and how it is drawn."""
+
+    label: str
+    text: str
+    href: str
+    inward: bool = False
+    inferred: bool = False
+
+
+def neighbourhood(label: str, spokes: Sequence[Spoke]) -> str:
+    """The resource in the middle, its links around it (dashed when inferred)."""
+    width, height, cx, cy, radius = 720, 420, 360, 210, 165
+    body: list[str] = []
+    for index, spoke in enumerate(spokes):
+        angle = 2 * math.pi * index / max(1, len(spokes)) - math.pi / 2
+        x, y = cx + radius * 1.6 * math.cos(angle), cy + radius * math.sin(angle)
+        dash = "4 3" if spoke.inferred else None
+        line = {"x1": cx, "y1": cy, "x2": f"{x:.0f}", "y2": f"{y:.0f}", "stroke": "#9aa5b1"}
+        body.append(el("line", {**line, "stroke_dasharray": dash}))
+        arrow = "←" if spoke.inward else "→"
+        middle = {"x": f"{(cx + x) / 2:.0f}", "y": f"{(cy + y) / 2:.0f}", "fill": "#5b6676"}
+        body.append(
+            el(
+                "text",
+                {**middle, "text_anchor": "middle"},
+                text(f"{_cut(spoke.label, 22)} {arrow}"),
+            )
+        )
+        dot = el("circle", {"cx": f"{x:.0f}", "cy": f"{y:.0f}", "r": 5, "fill": "#154273"})
+        name = el(
+            "text",
+            {"x": f"{x:.0f}", "y": f"{y + 16:.0f}", "text_anchor": "middle"},
+            text(_cut(spoke.text, 34)),
+        )
+        body.append(el("a", {"href": spoke.href}, dot, name))
+    centre = el("circle", {"cx": cx, "cy": cy, "r": 9, "fill": "#8a5a00"})
+    title = el(
+        "text",
+        {"x": cx, "y": cy - 14, "text_anchor": "middle", "font_weight": "bold"},
+        text(_cut(label, 48)),
+    )
+    attrs = {
+        "xmlns": "http://www.w3.org/2000/svg",
+        "viewBox": f"0 0 {width} {height}",
+        "role": "img",
+        "aria-label": label,
+        "class": "diagram",
+    }
+    return el("svg", attrs, *body, centre, title)
+
+
+def _cut(value: str, size: int) -> str:
+    return value if len(value) <= size else value[: size - 1] + "…"
+
+
+# --- the class tree (ontology page) ----------------------------------------------------------
+
+
+def tree(rows: Sequence[tuple[int, str, str]]) -> str:
+    """An indented tree: one (depth, label, href) row per line, roots at the left."""
+    body: list[str] = []
+    for row, (depth, label, href) in enumerate(rows):
+        x, y = 10 + depth * 22, 16 + row * 18
+        if depth:
+            path = f"M{x - 14} {y - 14} V{y - 4} H{x - 3}"
+            body.append(el("path", {"d": path, "stroke": "#9aa5b1", "fill": "none"}))
+        body.append(el("a", {"href": href}, el("text", {"x": x, "y": y}, text(label))))
+    height = 18 * len(rows) + 10
+    attrs = {"xmlns": "http://www.w3.org/2000/svg", "viewBox": f"0 0 640 {height}", "class": "tree"}
+    return el("svg", attrs, *body)
