@@ -7,7 +7,8 @@ Layers, lowest first (see ARCHITECTURE.md):
 - ``build/``: Turtle files -> parse -> OWL RL closure -> SHACL validation -> cache;
 - ``query/``: the read-only store, guards, named queries, the killable worker pool, dumps;
 - ``web/``: the app, its routes and views;
-- the faces: ``cli``, ``docs``, ``__main__``.
+- the faces: ``cli``, ``docs``, ``__main__``, ``api`` (the Python API), ``bundling`` (the
+  graph a wheel carries).
 
 A module may import from its own layer and from any layer below it. ``build`` and ``query`` are
 siblings that do not import each other. Routes reach data only through ``query/`` (and the app
@@ -25,6 +26,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "defensie_kg"
 
 RANK = {"foundation": 0, "build": 1, "query": 1, "web": 2, "face": 3}
+FACES = ("cli", "docs", "__main__", "api", "bundling")
 SIBLINGS_APART = {("build", "query"), ("query", "build")}
 
 
@@ -40,7 +42,7 @@ def _layer(module: str) -> str:
     head = parts[1] if len(parts) > 1 else ""
     if head in ("build", "query", "web"):
         return head
-    if head in ("cli", "docs", "__main__"):
+    if head in FACES:
         return "face"
     return "foundation"
 

@@ -71,7 +71,8 @@ def _progress(quiet: bool) -> Callable[[str], None] | None:
     "--root",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Project directory with ontology/, data/, queries/ (default: current).",
+    help="Project directory with ontology/, data/, queries/ (default: the current one if it "
+    "has them, else the graph installed with the package).",
 )
 @click.pass_context
 @_errors_to_exit_codes

@@ -9,6 +9,7 @@ variable and what is allowed, which every command reports as one line with exit 
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -37,7 +38,11 @@ class Settings(BaseSettings):
         env_prefix="DKG_", frozen=True, extra="forbid", validate_default=True
     )
 
-    root: Path = _setting(Path("."), "Project directory holding ontology/, data/ and queries/.")
+    root: Path = _setting(
+        Path("."),
+        "Project directory holding ontology/, data/ and queries/ (default: the current "
+        "directory when it holds them, else the graph installed with the package).",
+    )
     base_iri: str = _setting(
         "https://w3id.org/defensienota-2024/",
         "Base of every IRI in the data (ends with /).",
@@ -151,8 +156,33 @@ class Settings(BaseSettings):
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
         """Defaults, then ``DKG_*`` variables, then explicit overrides; :class:`BadSetting`
-        for a value a setting may not have."""
-        return checked(lambda: cls(**{k: v for k, v in overrides.items() if v is not None}))
+        for a value a setting may not have.
+
+        Without a root from either, the root is :func:`default_root`: the current directory
+        when it is a checkout, else the graph bundled with the installed package.
+        """
+        values = {k: v for k, v in overrides.items() if v is not None}
+        if "root" not in values and "DKG_ROOT" not in os.environ:
+            values["root"] = default_root()
+        return checked(lambda: cls(**values))
+
+
+# What a wheel carries of a checkout (see ``bundling``): directory -> file pattern.
+BUNDLE_DIRS = {"ontology": "*.ttl", "data": "*.ttl", "queries": "*.rq"}
+BUNDLE = Path(__file__).resolve().parent / "bundle"
+
+
+def is_project(directory: Path) -> bool:
+    """True when ``directory`` holds the ontology and the data (a checkout or the bundle)."""
+    return (directory / "ontology" / "defensie.ttl").is_file() and (directory / "data").is_dir()
+
+
+def default_root() -> Path:
+    """The current directory when it is a project, else the bundled graph, if installed."""
+    here = Path(".")
+    if is_project(here) or not is_project(BUNDLE):
+        return here
+    return BUNDLE
 
 
 def _check_url(value: str) -> None:

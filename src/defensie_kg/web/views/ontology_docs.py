@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from defensie_kg import __version__
 from defensie_kg.namespaces import BASE, DN, ONTOLOGY_GRAPH, ONTOLOGY_IRI, PREFIXES
 from defensie_kg.web.state import AppState
 from defensie_kg.web.views import svg
 from defensie_kg.web.views.templating import local, pick
 
-VERSION_PATH = "def/1.0.0"
+VERSION_PATH = f"def/{__version__}"
 
 
 _PROLOGUE = f"""PREFIX owl: <http://www.w3.org/2002/07/owl#>
@@ -77,6 +78,7 @@ async def context(state: AppState, lang: str) -> dict[str, Any]:
     return {
         "ontology_iri": ONTOLOGY_IRI,
         "version_iri": BASE + VERSION_PATH,
+        "version_path": VERSION_PATH,
         "kinds": kinds,
         "prefixes": PREFIXES,
         "tree": _class_tree_svg(kinds["class"]),
