@@ -20,7 +20,7 @@ from typing import Any, TypeVar, cast
 
 import click
 
-from defensie_kg import __version__
+from defensie_kg import __version__, terminal
 from defensie_kg.build import reporting
 from defensie_kg.build.pipeline import Build, build
 from defensie_kg.errors import KGError, NotValid
@@ -144,12 +144,19 @@ def build_command(ctx: click.Context, no_cache: bool, quiet: bool) -> None:
     "(CONSTRUCT/DESCRIBE).",
 )
 @click.option("--no-infer", is_flag=True, help="Query asserted triples only, without inferences.")
+@click.option(
+    "--lang", default="en", show_default=True, help="Language of the labels in the table."
+)
 @click.pass_context
 @_errors_to_exit_codes
 def query(
-    ctx: click.Context, query: str, params: tuple[str, ...], fmt: str, no_infer: bool
+    ctx: click.Context, query: str, params: tuple[str, ...], fmt: str, no_infer: bool, lang: str
 ) -> None:
-    """Run QUERY: a named query (see `queries`) or a path to a .rq file."""
+    """Run QUERY: a named query (see `queries`) or a path to a .rq file.
+
+    The table shows IRIs as prefixed names with their labels, fitted to the terminal; use
+    --format csv (or another machine format) for full IRIs.
+    """
     settings = _settings(ctx)
     values = dict(_split_param(p) for p in params)
     wire = "json" if fmt == "table" else fmt
@@ -160,9 +167,13 @@ def query(
     else:
         catalogue = named_queries.load_all(settings.root / "queries")
         request = named_queries.request(named_queries.find(catalogue, query), values, **options)
-    result = _graph(settings).execute(request)
+    graph = _graph(settings)
+    result = graph.execute(request)
     if fmt == "table":
-        click.echo(_table(json.loads(result.body)))
+        doc = json.loads(result.body)
+        names = graph.labels(terminal.iris_of(doc))
+        labels = {iri: terminal.pick_label(found, lang) for iri, found in names.items()}
+        click.echo(terminal.table(doc, labels))
     else:
         sys.stdout.buffer.write(result.body)
 
@@ -348,18 +359,6 @@ def _split_param(text: str) -> tuple[str, str]:
     if not sep or not name:
         raise click.BadParameter(f"expected NAME=VALUE, got {text!r}", param_hint="--param")
     return name.strip(), value
-
-
-def _table(doc: dict[str, Any]) -> str:
-    if "boolean" in doc:
-        return "true" if doc["boolean"] else "false"
-    names = doc["head"]["vars"]
-    rows = [[b.get(v, {}).get("value", "") for v in names] for b in doc["results"]["bindings"]]
-    widths = [min(60, max([len(n)] + [len(r[i]) for r in rows])) for i, n in enumerate(names)]
-    line: Callable[[list[str]], str]
-    line = lambda cells: "  ".join(c[:60].ljust(w) for c, w in zip(cells, widths, strict=True))  # noqa: E731
-    out = [line(names), line(["-" * w for w in widths])] + [line(r) for r in rows]
-    return "\n".join(out) + f"\n({len(rows)} rows)"
 
 
 def main() -> None:
