@@ -309,10 +309,17 @@ def load(ctx: click.Context, store_url: str | None, gsp_url: str | None) -> None
 @click.pass_context
 @_errors_to_exit_codes
 def export(ctx: click.Context, output: Path, no_gzip: bool) -> None:
-    """Write the dataset in every RDF format, asserted-only and with inferences."""
+    """Write the dataset in every RDF format, asserted-only and with inferences.
+
+    The file names carry the version; SHA256SUMS lists a checksum of each file.
+    """
     from defensie_kg.query.export import write_all
 
-    for path in write_all(_graph(_settings(ctx)), output, gzipped=not no_gzip):
+    graph = _graph(_settings(ctx))
+    progress = terminal.Progress()
+    written = write_all(graph, output, gzipped=not no_gzip, step=progress.step)
+    progress.done()
+    for path in written:
         click.echo(f"{path.stat().st_size:10d}  {path}")
 
 

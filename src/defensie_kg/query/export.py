@@ -1,7 +1,8 @@
 """Dumps of the whole dataset: every RDF format, asserted-only or with inferences.
 
 Used by ``defensie-kg export`` and by the server's ``/download`` pages, so a
-file downloaded from the server is byte-identical to one exported locally.
+file downloaded from the server is byte-identical to one exported locally (whose name also
+carries the version).
 N-Triples and N-Quads are sorted, for stable diffs. Every dump is byte-identical from
 one run (and process, and hash seed) to the next: the store renames blank nodes when it
 loads a file, so the dumps give them RDFC-1.0 canonical labels again (:func:`canonical`).
@@ -11,12 +12,15 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
+from defensie_kg import __version__
 from defensie_kg.namespaces import INFERRED_GRAPH, PREFIXES, shorten
 from defensie_kg.query.store import KnowledgeGraph
 from defensie_kg.rdf import formats, results
@@ -94,27 +98,48 @@ def dump(kg: KnowledgeGraph, fmt: Format, variant: str) -> bytes:
     return body
 
 
-def filename(fmt: Format, variant: str, gzipped: bool = False) -> str:
-    """``defensienota-2024-<variant>.<suffix>[.gz]``."""
-    return f"{NAME}-{variant}.{fmt.suffix}" + (".gz" if gzipped else "")
+def filename(fmt: Format, variant: str, gzipped: bool = False, version: str = "") -> str:
+    """``defensienota-2024[-<version>]-<variant>.<suffix>[.gz]``.
+
+    Release dumps (``defensie-kg export``) carry the version in their names; the server's
+    ``/download`` files keep stable names without it.
+    """
+    stem = f"{NAME}-{version}" if version else NAME
+    return f"{stem}-{variant}.{fmt.suffix}" + (".gz" if gzipped else "")
 
 
-def write_all(kg: KnowledgeGraph, directory: Path, gzipped: bool = True) -> list[Path]:
-    """Every format × variant into ``directory`` (plus .gz copies); returns the paths."""
+CHECKSUMS = "SHA256SUMS"
+Step = Callable[[int, int, str], None]
+
+
+def write_all(
+    kg: KnowledgeGraph,
+    directory: Path,
+    gzipped: bool = True,
+    version: str = __version__,
+    step: Step | None = None,
+) -> list[Path]:
+    """Every format × variant into ``directory`` (plus .gz copies), named with ``version``,
+    and a ``SHA256SUMS`` file for them (``sha256sum -c SHA256SUMS`` checks it); returns the
+    paths, the checksum file last. ``step(number, total, name)`` hears of each dump."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
-    for variant in VARIANTS:
-        for name in DUMP_FORMATS:
-            fmt = formats.BY_NAME[name]
-            body = dump(kg, fmt, variant)
-            path = directory / filename(fmt, variant)
-            path.write_bytes(body)
-            written.append(path)
-            if gzipped:
-                packed = directory / filename(fmt, variant, gzipped=True)
-                packed.write_bytes(gzip.compress(body, mtime=0))
-                written.append(packed)
-    return written
+    jobs = [(variant, name) for variant in VARIANTS for name in DUMP_FORMATS]
+    for number, (variant, name) in enumerate(jobs, 1):
+        fmt = formats.BY_NAME[name]
+        if step:
+            step(number, len(jobs), filename(fmt, variant, version=version))
+        body = dump(kg, fmt, variant)
+        path = directory / filename(fmt, variant, version=version)
+        path.write_bytes(body)
+        written.append(path)
+        if gzipped:
+            packed = directory / filename(fmt, variant, gzipped=True, version=version)
+            packed.write_bytes(gzip.compress(body, mtime=0))
+            written.append(packed)
+    sums = directory / CHECKSUMS
+    sums.write_text("".join(f"{sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in written))
+    return [*written, sums]
 
 
 GZIP = "application/gzip"
