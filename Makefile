@@ -14,7 +14,7 @@ DEV_STAMP := $(VENV)/.dev-installed-$(call SUM,requirements.lock requirements-de
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup setup-dev serve test validate build lint fmt bench export lock clean
+.PHONY: setup setup-dev serve test validate build lint fmt bench export wheel lock clean
 
 setup: $(STAMP)
 
@@ -77,5 +77,10 @@ lock:
 	  | grep -v -x -i -F -f requirements.lock; } > requirements-dev.lock
 	rm -rf $(LOCK_VENV)
 
+# A wheel that carries the graph (setup.py bundles the inputs and a finished build).
+wheel: setup
+	rm -rf build
+	$(BIN)/python -m pip wheel --disable-pip-version-check -q --no-deps --no-build-isolation -w dist .
+
 clean:
-	rm -rf $(VENV) .cache dist .pytest_cache $(LOCK_VENV)
+	rm -rf $(VENV) .cache dist build .pytest_cache $(LOCK_VENV)
