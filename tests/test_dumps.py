@@ -277,7 +277,7 @@ def test_void_describes_the_dataset(void: Graph, client: TestClient) -> None:
         "https://creativecommons.org/licenses/by/4.0/"
     )
     assert void.value(dataset, dct.publisher) is not None
-    assert void.value(dataset, dct.issued) == void.value(dataset, dct.modified)
+    assert void.value(dataset, dct.modified) is not None
     assert void.value(dataset, VOID.sparqlEndpoint) == URIRef("http://testserver/sparql")
     examples = {str(e) for e in void.objects(dataset, VOID.exampleResource)}
     assert any("/id/measure/" in e for e in examples) and any("/id/nato/" in e for e in examples)

@@ -12,6 +12,8 @@ from pathlib import Path
 import pyoxigraph as ox
 import yaml
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
+from rdflib import DCAT, DCTERMS, RDF, XSD, Graph, Literal, URIRef
 
 from defensie_kg import __version__, release
 from defensie_kg.cli import cli
@@ -79,3 +81,13 @@ def test_export_names_dumps_with_the_version_and_writes_checksums(
     turtle = (out / f"defensienota-2024-{__version__}-asserted.ttl").read_text()
     assert f'owl:versionInfo "{__version__}"' in turtle
     assert "\r" not in result.stderr  # no progress display when stdout is not a terminal
+
+
+def test_void_gives_version_release_date_licence_and_citation(client: TestClient) -> None:
+    void = Graph().parse(data=client.get("/void", headers={"Accept": "text/turtle"}).text)
+    dataset = next(void.subjects(RDF.type, DCAT.Dataset))
+    assert str(void.value(dataset, URIRef(str(DCAT) + "version"))) == __version__
+    assert void.value(dataset, DCTERMS.issued) == Literal(release.RELEASE_DATE, datatype=XSD.date)
+    assert str(void.value(dataset, DCTERMS.license)) == release.LICENSE
+    citation = str(void.value(dataset, DCTERMS.bibliographicCitation))
+    assert citation == release.citation() and __version__ in citation

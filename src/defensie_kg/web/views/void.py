@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from defensie_kg import __version__
+from defensie_kg import __version__, release
 from defensie_kg.namespaces import DCAT, DN, GRAPH, ID, PREFIXES, VOID
 from defensie_kg.query import export
 from defensie_kg.web.state import AppState
@@ -19,7 +19,7 @@ RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 DCT = "http://purl.org/dc/terms/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 IANA = "http://www.iana.org/assignments/media-types/"
-LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+LICENSE = release.LICENSE
 TEMPLATE = Path(__file__).with_name("void.ttl")
 FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 STABLE = "http://publications.europa.eu/resource/authority/planned-availability/STABLE"
@@ -136,8 +136,9 @@ def describe(
         return ox.Literal(value, language=lang) if lang else ox.Literal(value)
 
     moment = ox.Literal(moment_built.isoformat(), datatype=iri(XSD + "dateTime"))
-    add(dataset, DCT + "issued", moment)
+    add(dataset, DCT + "issued", ox.Literal(release.RELEASE_DATE, datatype=iri(XSD + "date")))
     add(dataset, DCT + "modified", moment)
+    add(dataset, DCT + "bibliographicCitation", text(release.citation()))
     add(dataset, DCAT.version, text(__version__))
     add(dataset, "http://www.w3.org/2002/07/owl#versionInfo", text(__version__))
     add(dataset, VOID.uriSpace, text(state.settings.base_iri))
