@@ -93,10 +93,15 @@ def test_a_label_column_moves_beside_its_iri() -> None:
 
 def test_progress_only_on_a_terminal() -> None:
     quiet, shown = io.StringIO(), io.StringIO()
-    terminal.Progress(enabled=False, stream=quiet)("parse")
+    terminal.Progress(enabled=False, stream=quiet)("parse…")
     progress = terminal.Progress(enabled=True, stream=shown)
+    progress("reasoning (OWL RL closure)…")
+    progress("reasoning: 31.2 s")
     progress.step(1, 2, "turtle")
     progress.done()
+    text = shown.getvalue()
     assert quiet.getvalue() == ""
-    assert "[1/2] turtle" in shown.getvalue() and shown.getvalue().endswith("\r")
+    assert "\r  reasoning (OWL RL closure)… 0 s" in text
+    assert "  reasoning: 31.2 s\n" in text  # a finished step keeps its line
+    assert "[1/2] turtle…" in text and text.endswith("\r")  # under way: cleared at the end
     assert terminal.Progress(stream=quiet).enabled == os.isatty(1)

@@ -62,7 +62,9 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _progress(quiet: bool) -> Callable[[str], None] | None:
-    return None if quiet else (lambda message: click.echo(f"  {message}", err=True))
+    """Progress on stderr while stdout is a terminal; nothing in a pipe or a file."""
+    display = terminal.Progress()
+    return display if display.enabled and not quiet else None
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -288,7 +290,9 @@ def load(ctx: click.Context, store_url: str | None, gsp_url: str | None) -> None
     try:
         store.ping()  # unreachable: say so now, not after the build
         result = _checked_build(settings)
-        sizes = store.load(result.dataset)
+        progress = terminal.Progress()
+        sizes = store.load(result.dataset, step=progress.step)
+        progress.done()
     finally:
         store.close()
     click.echo(f"{result.dataset} -> {store.public_url}")

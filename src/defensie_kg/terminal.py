@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -179,31 +180,69 @@ def records(names: list[str], rows: list[list[Cell]], columns: int) -> str:
 
 
 class Progress:
-    """A one-line status on stderr, rewritten in place; shown only when stdout is a terminal.
+    """Progress on stderr, shown only while stdout is a terminal (nothing in a pipe or a file).
 
-    Call it with a message (``progress("parse: 0.09 s")``), or with a step count
-    (``progress.step(3, 24, "defensienota-2024-1.0.0-asserted.ttl")``); :meth:`done` clears it.
+    A message that ends with "…" says what is under way: it stays on one line, rewritten in
+    place with the seconds it has run, until the next message replaces it. Any other message
+    (``"reasoning: 31.2 s"``) is printed as a line of its own. :meth:`step` counts
+    (``[3/24] name…``); :meth:`done` clears what is under way.
     """
 
     def __init__(self, enabled: bool | None = None, stream: TextIO | None = None) -> None:
         self.enabled = sys.stdout.isatty() if enabled is None else enabled
         self.stream = stream or sys.stderr
+        self._current = ""
+        self._since = time.monotonic()
         self._shown = 0
-        self._started = time.monotonic()
+        self._lock = threading.Lock()
+        self._ticker: threading.Thread | None = None
 
     def __call__(self, message: str) -> None:
         if not self.enabled:
             return
-        text = f"{time.monotonic() - self._started:5.1f} s  {message}"[: width() - 1]
-        self.stream.write("\r" + text.ljust(self._shown))
+        with self._lock:
+            self._clear()
+            if message.endswith(ELLIPSIS):
+                self._current, self._since = message, time.monotonic()
+                self._draw()
+                self._tick()
+            else:
+                self._current = ""
+                self.stream.write(f"  {message}\n")
+                self.stream.flush()
+
+    def step(self, number: int, total: int, message: str) -> None:
+        """Say that step ``number`` of ``total`` is under way."""
+        self(f"[{number}/{total}] {message.removesuffix(ELLIPSIS)}{ELLIPSIS}")
+
+    def done(self) -> None:
+        """Clear the line of what was under way."""
+        if not self.enabled:
+            return
+        with self._lock:
+            self._current = ""
+            self._clear()
+
+    def _draw(self) -> None:
+        text = f"  {self._current} {time.monotonic() - self._since:.0f} s"[: width() - 1]
+        self.stream.write("\r" + text)
         self.stream.flush()
         self._shown = len(text)
 
-    def step(self, number: int, total: int, message: str) -> None:
-        self(f"[{number}/{total}] {message}")
-
-    def done(self) -> None:
-        if self.enabled and self._shown:
+    def _clear(self) -> None:
+        if self._shown:
             self.stream.write("\r" + " " * self._shown + "\r")
             self.stream.flush()
             self._shown = 0
+
+    def _tick(self) -> None:
+        if self._ticker is None:
+            self._ticker = threading.Thread(target=self._run, daemon=True, name="progress")
+            self._ticker.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(1)
+            with self._lock:
+                if self._current:
+                    self._draw()

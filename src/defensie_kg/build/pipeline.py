@@ -54,17 +54,21 @@ def build(settings: Settings, progress: Progress | None = None, use_cache: bool 
         say(f"{name}: {timings[name]:.2f} s")
 
     started = time.perf_counter()
+    say("parse…")  # a message ending in "…" says what is under way (a display may replace it)
     inputs = sources.load(settings.root)
     step("parse", started)
     data = inputs.data_union()
     started = time.perf_counter()
+    say("reasoning (OWL RL closure)…")
     inferred = reasoning.close(inputs.ontology, data)
     step("reasoning", started)
     started = time.perf_counter()
+    say("validation (SHACL)…")
     report = validation.validate(data, inferred, inputs.shapes, _files_of(inputs, settings.root))
     step("validation", started)
     graphs = {ONTOLOGY_GRAPH: inputs.ontology, **inputs.data, INFERRED_GRAPH: inferred}
     started = time.perf_counter()
+    say("serialisation…")
     nquads = to_nquads(graphs)
     step("serialisation", started)
     meta = {

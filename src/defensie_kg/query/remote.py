@@ -20,7 +20,7 @@ import logging
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -157,15 +157,23 @@ class RemoteStore:
 
     # -- loading --------------------------------------------------------------
 
-    def load(self, dataset: Path, prune: bool = True) -> dict[str, int]:
+    def load(
+        self,
+        dataset: Path,
+        prune: bool = True,
+        step: Callable[[int, int, str], None] | None = None,
+    ) -> dict[str, int]:
         """Put every named graph of ``dataset`` (N-Quads) into the store, replacing it.
 
         One Graph Store Protocol PUT per graph. With ``prune``, graphs under this
         project's ``graph/`` namespace that the dataset no longer has are deleted.
         The counts in the store are checked afterwards (:class:`LoadFailed`).
+        ``step(number, total, graph)`` hears of each graph before it is sent.
         """
         graphs = _split(dataset)
-        for name, triples in graphs.items():
+        for number, (name, triples) in enumerate(graphs.items(), 1):
+            if step:
+                step(number, len(graphs), f"{name}…")
             body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
             self._gsp("PUT", name, body)
         if prune:
