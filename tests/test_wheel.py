@@ -18,8 +18,10 @@ import time
 import zipfile
 from pathlib import Path
 
+import httpx
 import pytest
 
+from conftest import free_port
 from defensie_kg import __version__
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -158,3 +160,40 @@ def test_root_still_points_at_a_checkout(
     out = _run(bin_dir / "defensie-kg", "--root", ROOT, "queries", cwd=where, env=env)
     assert "measures-by-nato-priority-target" in out
     assert os.listdir(where) == []
+
+
+def test_serve_from_the_wheel(
+    installed: tuple[Path, Path, float], empty: tuple[Path, dict[str, str]]
+) -> None:
+    """The endpoint, a named query and the query editor with its pinned assets."""
+    _, bin_dir, _ = installed
+    where, env = empty
+    port = free_port()
+    log = where.parent / "serve.log"
+    with log.open("wb") as stderr:
+        server = subprocess.Popen(
+            [bin_dir / "defensie-kg", "serve", "--port", str(port)],
+            cwd=where,
+            env={**env, "DKG_QUERY_WORKERS": "1"},
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert server.poll() is None, log.read_text()
+            try:
+                if httpx.get(f"{url}/sparql?query=ASK%7B%7D", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        nato = httpx.get(f"{url}/queries/measures-by-nato-priority-target?format=csv", timeout=10)
+        assert nato.status_code == 200 and len(nato.text.splitlines()) > 10
+        editor = httpx.get(f"{url}/query", timeout=10)
+        assert editor.status_code == 200
+        asset = httpx.get(f"{url}/assets/yasgui/yasgui.min.js", timeout=10)
+        assert asset.status_code == 200 and len(asset.content) > 100_000
+    finally:
+        server.terminate()
+        server.wait(timeout=15)
