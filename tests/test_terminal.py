@@ -46,6 +46,20 @@ def test_at_120_columns_each_measure_reads_with_its_label(settings: Settings) ->
     assert "nato:pt-heavy-infantry-brigade  " in table
 
 
+def test_a_table_that_would_lose_most_labels_becomes_records() -> None:
+    iri = "https://w3id.org/defensienota-2024/id/measure/"
+    bindings = [
+        {f"x{n}": {"type": "uri", "value": f"{iri}m{n}-{row}"} for n in range(3)}
+        for row in range(2)
+    ]
+    doc = {"head": {"vars": ["x0", "x1", "x2"]}, "results": {"bindings": bindings}}
+    labels = {
+        b[k]["value"]: "a rather long label of forty characters." for b in bindings for k in b
+    }
+    assert terminal.table(doc, labels, columns=60).startswith("-- 1 ")
+    assert terminal.table(doc, labels, columns=200).startswith("x0 ")
+
+
 def test_a_narrow_result_is_a_table_with_labels_beside_the_names(settings: Settings) -> None:
     table = _query(settings, "nato-link-evidence-counts").splitlines()
     assert table[0].split() == ["evidence", "links"]

@@ -2,8 +2,9 @@
 
 A result table shows IRIs as prefixed names (``measure:4-2-land-tank-battalion``) with their
 label beside them, and fits the terminal's width: labels and free text are shortened with "…",
-an identifier is never cut. When even the identifiers of one row do not fit side by side, each
-row becomes a block of ``name  value`` lines instead (as ``psql``'s expanded display does).
+an identifier is never cut. When even the identifiers of one row do not fit side by side, or
+the table would have to cut most of its labels, each row becomes a block of ``name  value``
+lines instead (as ``psql``'s expanded display does).
 Machine formats (``--format csv`` and the others) never come here: they keep full IRIs.
 """
 
@@ -22,6 +23,7 @@ from defensie_kg.namespaces import XSD, shorten
 GAP = "  "
 ELLIPSIS = "…"
 MIN_TEXT = 12  # free text is never shortened below this many characters
+KEEP = 0.5  # a table that would show less of its labels and text than this becomes records
 MIN_LABEL = 8  # a label with less room than this is left out rather than shown as "N…"
 _EXACT = ("integer", "decimal", "double", "float", "date", "dateTime", "gYear", "boolean")
 _EXACT_TYPES = {XSD[name] for name in _EXACT} | {XSD.nonNegativeInteger, XSD.positiveInteger}
@@ -146,9 +148,21 @@ def table(doc: Mapping[str, Any], labels: Mapping[str, str], columns: int | None
         least,
         limit - len(GAP) * (len(names) - 1),
     )
+    if _kept(rows, widths) < KEEP:
+        return records(names, rows, limit) + count
     lines = [_line(names, widths), _line(["-" * w for w in widths], widths)]
     lines += [_line([c.render(w) for c, w in zip(r, widths, strict=True)], widths) for r in rows]
     return "\n".join(lines) + "\n" + count
+
+
+def _kept(rows: list[list[Cell]], widths: list[int]) -> float:
+    """The share of label and text characters a table of these widths would show."""
+    total = shown = 0
+    for row in rows:
+        for cell, w in zip(row, widths, strict=True):
+            total += len(cell.text)
+            shown += max(0, min(len(cell.text), len(cell.render(w)) - len(cell.ident)))
+    return shown / total if total else 1.0
 
 
 def _fit(natural: list[int], least: list[int], room: int) -> list[int]:
