@@ -197,3 +197,30 @@ def test_serve_from_the_wheel(
     finally:
         server.terminate()
         server.wait(timeout=15)
+
+
+def test_the_python_api_from_the_wheel(
+    installed: tuple[Path, Path, float], empty: tuple[Path, dict[str, str]]
+) -> None:
+    """What a notebook does first; without the pandas extra, to_dataframe() says how to get it."""
+    _, bin_dir, _ = installed
+    where, env = empty
+    code = "\n".join(
+        [
+            "import defensie_kg.api as dkg",
+            "kg = dkg.open(lang='nl')",
+            "rows = kg.query('measures-by-nato-priority-target')",
+            "print(len(rows), rows[0]['evidence_label'])",
+            "print(kg.describe('measure:4-2-land-tank-battalion')['rdfs:label'][0])",
+            "try:",
+            "    rows.to_dataframe()",
+            "except ImportError as exc:",
+            "    print(exc)",
+        ]
+    )
+    out = _run(bin_dir / "python", "-c", code, cwd=where, env=env).splitlines()
+    count, evidence = out[0].split(" ", 1)
+    assert int(count) >= 10 and evidence == "expliciet"
+    assert out[1] == "Aanschaf tanks en oprichting tankbataljon"
+    assert "defensie-kg[pandas]" in out[2]
+    assert list(where.iterdir()) == []
