@@ -57,8 +57,9 @@ One resource, property by property, and the validation report::
     ['Buy tanks and form a tank battalion']
     >>> "https://w3id.org/defensienota-2024/def/Measure" in tank["rdf:type"]
     True
-    >>> kg.validate().conforms
-    True
+    >>> report = kg.validate()
+    >>> report.blocked, len(report.violations)
+    (False, 0)
 """
 
 from __future__ import annotations
@@ -230,7 +231,9 @@ class Graph:
         return out
 
     def validate(self) -> Report:
-        """The SHACL report of this build (``.conforms``, ``.violations``, ``.warnings``)."""
+        """The SHACL report of this build: ``.violations`` and ``.warnings``; ``.blocked`` is
+        true when a violation would stop ``serve``; ``.conforms`` is ``sh:conforms`` (false
+        with warnings too)."""
         return self.build.report
 
 
