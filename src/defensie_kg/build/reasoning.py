@@ -5,7 +5,7 @@ nota graph, modulo the trivial triples listed in :func:`is_trivial`):
 
 * ``"owlrl"`` — the pure-Python reference semantics; slow (tens of seconds).
 * ``"fast"`` (default) — the Rust reasoner ``reasonable``, plus the few OWL RL
-  rules it does not apply (property chains, ``scm-dom``/``scm-rng``), run to
+  rules it does not apply (property chains, ``scm-dom``/``scm-rng``, ``scm-spo``), run to
   a fixpoint. Inconsistencies are checked with the OWL RL rules for
   ``owl:Nothing``, disjoint classes and ``owl:differentFrom``.
 
@@ -120,7 +120,8 @@ def _fast(base: set[Triple]) -> set[Triple]:
         reasoner.from_graph([codec.encode(t) for t in new])
         current |= codec.decode(_reason(reasoner))
         index = terms.by_predicate(current)
-        new = list((_chains(chains, index) | _domains_and_ranges(index)) - current)
+        found = _chains(chains, index) | _domains_and_ranges(index) | _subproperties(index)
+        new = list(found - current)
         current.update(new)
     problems = _clashes(index)
     if problems:
@@ -202,6 +203,24 @@ def _domains_and_ranges(index: Index) -> set[Triple]:
         for prop, cls in index.get(relation, ()):
             found |= {(prop, relation, sup) for sup in supers.get(cls, ())}
             found |= {(sub, relation, cls) for sub in subs.get(prop, ())}
+    return found
+
+
+def _subproperties(index: Index) -> set[Triple]:
+    """scm-spo: ``rdfs:subPropertyOf`` is transitive (``reasonable`` stops after one step)."""
+    supers: dict[Term, set[Term]] = defaultdict(set)
+    for sub, sup in index.get(SUBPROPERTY, ()):
+        supers[sub].add(sup)
+    found: set[Triple] = set()
+    for prop in list(supers):
+        seen: set[Term] = set()
+        todo = list(supers[prop])
+        while todo:
+            nxt = todo.pop()
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.extend(supers.get(nxt, ()))
+        found |= {(prop, SUBPROPERTY, sup) for sup in seen}
     return found
 
 
