@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 from conftest import make_mini
-
 from defensie_kg.build.pipeline import Build, build
 from defensie_kg.namespaces import sparql_prologue
 from defensie_kg.query.store import KnowledgeGraph, QueryRequest
