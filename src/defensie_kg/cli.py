@@ -62,9 +62,28 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _progress(quiet: bool) -> Callable[[str], None] | None:
-    """Progress on stderr while stdout is a terminal; nothing in a pipe or a file."""
-    display = terminal.Progress()
+    """Progress on stderr while stdout is a terminal; nothing in a pipe or a file unless
+    asked for with ``-v`` (before or after the command); never with ``--quiet``."""
+    context = click.get_current_context(silent=True)
+    verbose = bool(context and context.find_root().meta.get("verbose"))
+    display = terminal.Progress(enabled=True if verbose else None)
     return display if display.enabled and not quiet else None
+
+
+def _verbose(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    if value:
+        ctx.find_root().meta["verbose"] = True
+    return value
+
+
+_VERBOSE = click.option(
+    "--verbose",
+    "-v",
+    is_flag=True,
+    expose_value=False,
+    callback=_verbose,
+    help="Print progress (on stderr) even when the output is not a terminal.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -76,6 +95,7 @@ def _progress(quiet: bool) -> Callable[[str], None] | None:
     help="Project directory with ontology/, data/, queries/ (default: the current one if it "
     "has them, else the graph installed with the package).",
 )
+@_VERBOSE
 @click.pass_context
 @_errors_to_exit_codes
 def cli(ctx: click.Context, root: Path | None) -> None:
@@ -93,6 +113,7 @@ def cli(ctx: click.Context, root: Path | None) -> None:
 )
 @click.option("--no-cache", is_flag=True, help="Rebuild even if the inputs did not change.")
 @click.option("--violations-only", is_flag=True, help="Leave warnings out of the text report.")
+@_VERBOSE
 @click.pass_context
 @_errors_to_exit_codes
 def validate(ctx: click.Context, fmt: str, no_cache: bool, violations_only: bool) -> None:
@@ -115,6 +136,7 @@ def validate(ctx: click.Context, fmt: str, no_cache: bool, violations_only: bool
 @cli.command("build")
 @click.option("--no-cache", is_flag=True, help="Rebuild even if the inputs did not change.")
 @click.option("--quiet", "-q", is_flag=True, help="Print no progress.")
+@_VERBOSE
 @click.pass_context
 @_errors_to_exit_codes
 def build_command(ctx: click.Context, no_cache: bool, quiet: bool) -> None:
@@ -149,12 +171,16 @@ def build_command(ctx: click.Context, no_cache: bool, quiet: bool) -> None:
 @click.option(
     "--lang", default="en", show_default=True, help="Language of the labels in the table."
 )
+@_VERBOSE
 @click.pass_context
 @_errors_to_exit_codes
 def query(
     ctx: click.Context, query: str, params: tuple[str, ...], fmt: str, no_infer: bool, lang: str
 ) -> None:
-    """Run QUERY: a named query (see `queries`) or a path to a .rq file.
+    """Run QUERY: a named query (see `queries`), a path to a .rq file, SPARQL text, or - (stdin).
+
+    The documented prefixes (dn:, measure:, country:, … see the README) are predeclared: a
+    query needs no PREFIX lines for them. An undeclared prefix is an error (exit 2).
 
     The table shows IRIs as prefixed names with their labels, fitted to the terminal; use
     --format csv (or another machine format) for full IRIs.
@@ -166,6 +192,10 @@ def query(
     path = Path(query)
     if path.suffix == ".rq" and path.is_file():
         request = named_queries.request(named_queries.parse(path), values, **options)
+    elif query == "-" or _looks_like_sparql(query):
+        text = sys.stdin.read() if query == "-" else query
+        adhoc = named_queries.NamedQuery("adhoc", text)
+        request = named_queries.request(adhoc, values, **options)
     else:
         catalogue = named_queries.load_all(settings.root / "queries")
         request = named_queries.request(named_queries.find(catalogue, query), values, **options)
@@ -363,6 +393,10 @@ def _checked_build(settings: Settings) -> Build:
 
 def _graph(settings: Settings) -> KnowledgeGraph:
     return KnowledgeGraph.from_nquads(_checked_build(settings).dataset)
+
+
+def _looks_like_sparql(text: str) -> bool:
+    return any(c.isspace() for c in text) or "{" in text
 
 
 def _split_param(text: str) -> tuple[str, str]:

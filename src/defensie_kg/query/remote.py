@@ -37,7 +37,7 @@ from defensie_kg.errors import (
     UnknownGraph,
 )
 from defensie_kg.namespaces import GRAPH, INFERRED_GRAPH
-from defensie_kg.query import guards, sparql_text
+from defensie_kg.query import guards, prefixes, sparql_text
 from defensie_kg.query.store import QueryRequest, QueryResult, parse_term, serialise
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class RemoteStore:
         :class:`StoreUnavailable` when the store does not answer."""
         guards.check(request.text, request.service_allowlist)
         deadline = time.monotonic() + self.timeout
-        text = request.text
+        text = prefixes.with_prologue(request.text)
         if request.bindings:
             terms = {name: str(parse_term(term)) for name, term in request.bindings}
             text = sparql_text.with_values(text, terms)

@@ -23,7 +23,7 @@ from defensie_kg.errors import (
     UnknownGraph,
 )
 from defensie_kg.namespaces import INFERRED_GRAPH, RDFS, SKOS
-from defensie_kg.query import guards, sparql_text
+from defensie_kg.query import guards, prefixes, sparql_text
 from defensie_kg.rdf import formats, results
 from defensie_kg.rdf.formats import Format
 
@@ -183,10 +183,12 @@ class KnowledgeGraph:
         if request.base_iri:
             options["base_iri"] = request.base_iri  # a BASE in the query still wins
         try:
-            return self._store.query(text, **options)
+            return self._store.query(text, prefixes=prefixes.PREDECLARED, **options)
         except SyntaxError as exc:
             if guards.is_update(request.text):
                 raise guards.update_as_query() from None
+            if "Prefix not found" in str(exc) and (unknown := prefixes.explain(request.text)):
+                raise QuerySyntaxError(unknown) from None
             raise QuerySyntaxError(f"Query syntax error: {exc}") from None
 
     def _known(self, names: tuple[str, ...]) -> list[ox.NamedNode]:

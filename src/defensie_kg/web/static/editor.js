@@ -131,9 +131,10 @@
     return undefined;
   }
 
+  /* Every documented prefix, declared: the endpoint predeclares the same ones, so a query
+   * also runs without these lines, but a copied query stays portable. */
   function defaultQuery(prefixes) {
-    var used = ["dn", "rdfs"];
-    return used.filter(function (p) { return prefixes[p]; })
+    return Object.keys(prefixes)
       .map(function (p) { return "PREFIX " + p + ": <" + prefixes[p] + ">\n"; }).join("") +
       TEXT.comment + "\n" +
       "SELECT ?measure ?label ?section WHERE {\n" +

@@ -8,6 +8,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from defensie_kg.namespaces import INFERRED_GRAPH, RDF, RDFS, SD, VOID, XSD
+from defensie_kg.query import prefixes
 from defensie_kg.rdf import formats
 from defensie_kg.web.state import AppState
 
@@ -25,6 +26,7 @@ def describe(endpoint: str, state: AppState) -> list[ox.Triple]:
     out += [_triple(service, SD.resultFormat, ox.NamedNode(f.iri)) for f in formats.FORMATS]
     if state.settings.service_allowlist:
         out.append(_triple(service, SD.feature, ox.NamedNode(SD.BasicFederatedQuery)))
+    out += prefixes.description(service)  # the predeclared prefixes (query layer)
     for index, (graph, size) in enumerate(sorted(state.graph_sizes.items())):
         named, inner = (ox.NamedNode(f"{endpoint}#{kind}-{index}") for kind in ("named", "graph"))
         out += [
