@@ -29,8 +29,8 @@ from defensie_kg.rdf import formats, results
 from defensie_kg.rdf.formats import Format
 from defensie_kg.web.deps import get_state
 from defensie_kg.web.state import AppState
+from defensie_kg.web.views import class_usage, ontology_docs
 from defensie_kg.web.views import describe as model
-from defensie_kg.web.views import ontology_docs
 from defensie_kg.web.views.templating import Lang, local, pick, render
 
 router = APIRouter(tags=["Linked data"])
@@ -86,7 +86,10 @@ async def term(term: str, request: Request, state: State, lang: Lang = "nl") -> 
     name, fmt = _suffix(term)
     if not _TERM.match(name):
         raise HTTPException(404, "No ontology term has this name.")
-    return _serve(request, state, f"{DN}{name}", fmt, lang)
+    iri = f"{DN}{name}"
+    wants_html = (fmt or formats.negotiate(request.headers.get("accept"), OFFERED)) is HTML
+    usage = await class_usage.class_usage(state, iri, lang) if wants_html else None
+    return _serve(request, state, iri, fmt, lang, usage)
 
 
 @router.api_route("/graph/{path:path}", methods=["GET", "HEAD"], summary="A named graph")
@@ -181,7 +184,12 @@ def _redirect_to(uri: str, state: AppState) -> Response:
 
 
 def _serve(
-    request: Request, state: AppState, iri: str, fmt: Format | None, lang: str = "nl"
+    request: Request,
+    state: AppState,
+    iri: str,
+    fmt: Format | None,
+    lang: str = "nl",
+    usage: class_usage.ClassUsage | None = None,
 ) -> Response:
     if not state.graph.exists(iri):
         raise HTTPException(404, f"Nothing in the graph is called {iri}.")
@@ -198,6 +206,7 @@ def _serve(
             snippet=snippet,
             query_link="/query?query=" + quote(_select_snippet(iri)),
             sourced=_sourced_here(page),
+            usage=usage,
         )
         return _finish(request, state, response, path)
     quads = state.graph.outgoing(iri) + state.graph.incoming(iri)
