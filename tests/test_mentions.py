@@ -85,3 +85,17 @@ materiel:test-rifle a dn:Materiel ;
     # and up the document tree: the chapter that holds 5.2
     ask = sparql_prologue() + "ASK { materiel:test-rifle dn:mentionedIn section:5 }"
     assert b"true" in kg.execute(QueryRequest(ask, format="json")).body
+
+
+def test_a_mention_the_text_only_implies_is_marked(real_build: Build) -> None:
+    from defensie_kg.query import named_queries
+
+    kg = KnowledgeGraph.from_nquads(real_build.dataset)
+    catalogue = named_queries.load_all(Path(__file__).resolve().parents[1] / "queries")
+    request = named_queries.request(catalogue["where-mentioned"], {}, format="json")
+    rows = json.loads(kg.execute(request).body)["results"]["bindings"]
+    evidence = {r["part"]["value"].rsplit("/", 1)[1]: r for r in rows}
+    assert evidence["1-1"]["evidence"]["value"].endswith("explicit")
+    implied = evidence["4-3"]
+    assert implied["evidence"]["value"].endswith("implied")
+    assert "sabotage" in implied["note"]["value"]
