@@ -101,3 +101,11 @@ def test_service_description_declares_the_prefixes(mini_client: TestClient) -> N
         if t.predicate == ox.NamedNode("http://www.w3.org/ns/shacl#prefix")
     }
     assert declared == set(PREFIXES)
+
+
+def test_with_prologue_declares_only_what_a_remote_store_needs() -> None:
+    text = "PREFIX dn: <http://example.org/other#>\nSELECT * WHERE { ?s dn:p ?o ; rdfs:label ?l }"
+    out = prefixes.with_prologue(text)
+    assert out.startswith(f"PREFIX rdfs: <{PREFIXES['rdfs']}>\n")
+    assert out.count("PREFIX dn:") == 1  # the query's own declaration wins
+    assert prefixes.with_prologue("ASK { ?s ?p ?o }") == "ASK { ?s ?p ?o }"
