@@ -6,10 +6,10 @@ none of them parses, reasons or validates on its own.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import time
-import warnings
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +24,8 @@ from defensie_kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH
 from defensie_kg.rdf import terms
 from defensie_kg.rdf.terms import Triple
 from defensie_kg.settings import Settings
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
@@ -76,9 +78,7 @@ def build(settings: Settings, progress: Progress | None = None, use_cache: bool 
         "graphs": {str(name): len(g) for name, g in graphs.items()},
         "timings": timings,
     }
-    return Build(
-        _store(settings, fingerprint, nquads, report, meta, say), report, fingerprint, meta
-    )
+    return Build(_store(settings, fingerprint, nquads, report, meta), report, fingerprint, meta)
 
 
 def to_nquads(graphs: dict[str, set[Triple]]) -> bytes:
@@ -115,18 +115,13 @@ def _store(
     nquads: bytes,
     report: Report,
     meta: dict[str, object],
-    say: Progress,
 ) -> Path:
     try:
         return cache.save(settings.cache_path, fingerprint, nquads, report, meta)
     except OSError as exc:
         # The build is still good: keep it in a temporary file and carry on.
-        warnings.warn(
-            f"cache directory not writable ({exc}); serving from a temporary copy",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        say(f"warning: cache not writable: {exc}")
+        # A warning, not progress: it is logged whether or not stdout is a terminal.
+        log.warning("cache not writable (%s); using a temporary copy of the build", exc)
         descriptor, name = tempfile.mkstemp(prefix="defensie-kg-", suffix=".nq")
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(nquads)
