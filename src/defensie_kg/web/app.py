@@ -33,7 +33,7 @@ from defensie_kg.web.errors import error_response, kg_error_response, suggestion
 from defensie_kg.web.hotpath import HotPath
 from defensie_kg.web.reloading import Reloader
 from defensie_kg.web.routes import downloads as dumps
-from defensie_kg.web.routes import editor, ops, pages, queries, sparql, visuals
+from defensie_kg.web.routes import editor, measures, ops, pages, queries, sparql, visuals
 from defensie_kg.web.state import AppState, Executor, GraphLoad
 
 log = logging.getLogger("defensie_kg")
@@ -136,7 +136,7 @@ def create_app(
         expose_headers=["X-Result-Rows", "X-Result-Truncated", "Link"],
     )
     middleware.install(app, settings)
-    for module in (sparql, queries, pages, editor, visuals, dumps, ops):
+    for module in (sparql, queries, pages, measures, editor, visuals, dumps, ops):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_handlers(app)
