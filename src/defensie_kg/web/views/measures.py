@@ -142,7 +142,7 @@ def selection(raw: dict[str, list[str]]) -> dict[str, list[str]]:
     for facet in FACETS:
         values = raw.get(facet.name) or []
         if facet.name == "status":
-            values = [v if v.startswith(ID) else "status/" + v for v in values]
+            values = ["status/" + v for v in values if v]  # declared enumeration: slugs
         iris = list(dict.fromkeys(expand(v) for v in values if v != ""))
         if len(iris) > MAX_VALUES:
             raise BadSelection(f"at most {MAX_VALUES} values of {facet.name}")
@@ -229,10 +229,15 @@ class Page:
 
 
 def query_string(chosen: dict[str, list[str]], lang: str | None = None) -> str:
-    pairs = [(name, short(iri)) for name, iris in chosen.items() for iri in iris]
+    pairs = [(name, _param(name, iri)) for name, iris in chosen.items() for iri in iris]
     if lang:
         pairs.append(("lang", lang))
     return urlencode(pairs)
+
+
+def _param(name: str, iri: str) -> str:
+    """A value as the page's links give it: the short form, a status by its slug."""
+    return iri[len(STATUS) :] if name == "status" and iri.startswith(STATUS) else short(iri)
 
 
 def _toggled(chosen: dict[str, list[str]], name: str, iri: str) -> dict[str, list[str]]:
