@@ -240,7 +240,8 @@ def test_hostile_values_in_every_parameter(client: TestClient, path: str) -> Non
         warnings.filterwarnings("ignore", message="Duplicate Operation ID")
         schema = client.app.openapi()  # type: ignore[attr-defined]
     template = "/measures.{suffix}" if path != "/measures" else "/measures"
-    names = [p["name"] for p in schema["paths"][template]["get"]["parameters"] if p["in"] == "query"]
+    parameters = schema["paths"][template]["get"]["parameters"]
+    names = [p["name"] for p in parameters if p["in"] == "query"]
     assert {"chapter", "status", "organisation", "lang"} <= set(names)
     for name in names:
         for value in HOSTILE:
