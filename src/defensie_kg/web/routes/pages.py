@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from defensie_kg.namespaces import (
@@ -56,11 +57,19 @@ async def home(
 
 
 @router.api_route("/id/{kind}/{slug}", methods=["GET", "HEAD"], summary="A resource (HTML or RDF)")
-def resource(kind: str, slug: str, request: Request, state: State, lang: Lang = "nl") -> Response:
+async def resource(
+    kind: str, slug: str, request: Request, state: State, lang: Lang = "nl"
+) -> Response:
     slug, fmt = _suffix(slug)
     if not _KIND.match(kind) or not _SLUG.match(slug):
         raise HTTPException(404, "No resource has this address.")
-    return _serve(request, state, f"{BASE}id/{kind}/{slug}", fmt, lang)
+    iri = f"{BASE}id/{kind}/{slug}"
+    if not state.graph.exists(iri):
+        raise HTTPException(404, f"Nothing in the graph is called {iri}.")
+    chosen = fmt or formats.negotiate(request.headers.get("accept"), OFFERED)
+    # The page sections (status, summaries, threats answered, place) run in the workers.
+    parts = await model.sections(state, iri, lang) if chosen is HTML else None
+    return await run_in_threadpool(_serve, request, state, iri, chosen, lang, parts=parts)
 
 
 @router.api_route("/def", methods=["GET", "HEAD"], summary="The ontology (HTML docs or RDF)")
@@ -190,6 +199,7 @@ def _serve(
     fmt: Format | None,
     lang: str = "nl",
     usage: class_usage.ClassUsage | None = None,
+    parts: model.Sections | None = None,
 ) -> Response:
     if not state.graph.exists(iri):
         raise HTTPException(404, f"Nothing in the graph is called {iri}.")
@@ -207,6 +217,7 @@ def _serve(
             query_link="/query?query=" + quote(_select_snippet(iri)),
             sourced=_sourced_here(page),
             usage=usage,
+            parts=parts or model.Sections(),
         )
         return _finish(request, state, response, path)
     quads = state.graph.outgoing(iri) + state.graph.incoming(iri)

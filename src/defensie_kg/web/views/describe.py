@@ -10,6 +10,7 @@ import pyoxigraph as ox
 
 from defensie_kg.namespaces import BASE, DN, INFERRED_GRAPH, shorten
 from defensie_kg.query.store import KnowledgeGraph
+from defensie_kg.web.state import AppState
 from defensie_kg.web.views import svg
 from defensie_kg.web.views.templating import local, pick
 
@@ -231,3 +232,130 @@ def counts_by_class(kg: KnowledgeGraph, classes: list[str]) -> dict[str, int]:
         }
         counts[cls] = len(subjects)
     return counts
+
+
+# The page sections of issue 15, one constant query with the page's resource bound to
+# ?focus (through the workers: time limit and row cap). ?part says which section a row
+# belongs to: the status of a measure and its evidence; what it summarises and what
+# summarises it; the measures that answer a threat (or a narrower threat, ?via), with the
+# threat link's evidence and editorial note; and what concerns a place.
+SECTIONS_QUERY = f"""PREFIX dn: <{DN}>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+SELECT ?part ?other ?value ?text ?textLang ?section ?via ?note WHERE {{
+  {{ BIND("status" AS ?part)
+     ?focus dn:status ?value .
+     OPTIONAL {{ ?focus dn:statusEvidence ?text BIND(LANG(?text) AS ?textLang) }} }}
+  UNION
+  {{ BIND("summarises" AS ?part)
+     ?focus dn:summarises|^dn:summarisedBy ?other .
+     OPTIONAL {{ ?other dn:sourceSection ?section }} }}
+  UNION
+  {{ BIND("summarisedBy" AS ?part)
+     ?other dn:summarises|^dn:summarisedBy ?focus .
+     OPTIONAL {{ ?other dn:sourceSection ?section }} }}
+  UNION
+  {{ BIND("answers" AS ?part)
+     ?via dn:broaderThreat* ?focus .
+     ?other a dn:Measure ; dn:addressesThreat ?via .
+     OPTIONAL {{ ?other dn:sourceSection ?section }}
+     OPTIONAL {{ ?other dn:hasThreatLink ?link . ?link dn:answersThreat ?via .
+                OPTIONAL {{ ?link dn:evidence ?value }}
+                OPTIONAL {{ ?link skos:editorialNote ?note }} }} }}
+  UNION
+  {{ BIND("concerns" AS ?part)
+     ?other dn:concernsPlace ?focus .
+     OPTIONAL {{ ?other a ?value .
+                VALUES ?value {{ dn:Measure dn:Threat dn:Scenario dn:Region dn:Organisation
+                                dn:Programme dn:StrategicObjective dn:Place }} }}
+     OPTIONAL {{ ?other dn:sourceSection ?section }} }}
+  UNION
+  {{ BIND("contains" AS ?part)
+     ?other dn:inCountry ?focus .
+     OPTIONAL {{ ?other dn:sourceSection ?section }} }}
+}}"""
+
+
+@dataclass
+class Item:
+    """One resource listed in a page section, with what qualifies it."""
+
+    other: Value
+    section: Value | None = None
+    evidence: Value | None = None  # a threat link's evidence (explicit / implied)
+    note: str = ""  # its editorial note
+    via: Value | None = None  # the narrower threat it answers
+    kind: Value | None = None  # its class (on a place page)
+
+
+@dataclass
+class Sections:
+    """The sections of issue 15 on a resource page (empty lists when they do not apply)."""
+
+    status: list[Value] = field(default_factory=list)
+    status_evidence: list[str] = field(default_factory=list)
+    summarises: list[Item] = field(default_factory=list)
+    summarised_by: list[Item] = field(default_factory=list)
+    answers: list[Item] = field(default_factory=list)
+    concerns: list[Item] = field(default_factory=list)
+    contains: list[Item] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return any((self.status, self.summarises, self.summarised_by, self.answers, self.concerns))
+
+
+async def sections(state: AppState, iri: str, lang: str) -> Sections:
+    """The page sections of ``iri``: one query through the workers, ``iri`` bound."""
+    rows = await state.select(SECTIONS_QUERY, {"focus": f"<{iri}>"})
+    terms = {r[k] for r in rows for k in ("other", "value", "section", "via") if k in r}
+    names = _with_section_numbers(state.graph, state.graph.labels(terms))
+
+    def value(key: str, row: dict[str, str]) -> Value | None:
+        term = row.get(key)
+        if not term:
+            return None
+        return Value(pick(names.get(term, {}), lang, shorten(term)), term)
+
+    out = Sections()
+    evidence: dict[str, str] = {}
+    items: dict[tuple[str, str, str], Item] = {}
+    for row in rows:
+        part = row["part"]
+        if part == "status":
+            status = value("value", row)
+            if status and status.iri not in {s.iri for s in out.status}:
+                out.status.append(status)
+            if row.get("text"):
+                evidence[row["text"]] = row.get("textLang", "")
+            continue
+        key = (part, row["other"], row.get("via", ""))
+        item = items.get(key)
+        if item is None:
+            item = items[key] = Item(value("other", row) or Value(row["other"]))
+            getattr(out, _PARTS[part]).append(item)
+        item.section = item.section or value("section", row)
+        if part == "answers":
+            item.evidence = item.evidence or value("value", row)
+            item.note = item.note or row.get("note", "")
+            if row.get("via") and row["via"] != iri:
+                item.via = value("via", row)
+        elif part == "concerns":
+            item.kind = item.kind or value("value", row)
+    in_lang = sorted(text for text, language in evidence.items() if language == lang)
+    out.status_evidence = in_lang or sorted(evidence)
+    for group in (out.summarises, out.summarised_by, out.answers, out.concerns, out.contains):
+        group.sort(key=lambda i: (i.kind.text if i.kind else "", _order(i), i.other.text.lower()))
+    return out
+
+
+_PARTS = {
+    "summarises": "summarises",
+    "summarisedBy": "summarised_by",
+    "answers": "answers",
+    "concerns": "concerns",
+    "contains": "contains",
+}
+
+
+def _order(item: Item) -> tuple[int, ...]:
+    number = item.section.text.split(" ", 1)[0] if item.section else ""
+    return tuple(int(p) for p in number.split(".") if p.isdigit())
