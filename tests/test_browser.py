@@ -268,3 +268,69 @@ def test_editor_opens_a_named_query_from_the_address(site: Watched) -> None:
     active = site.page.locator("#examples a.active")
     assert active.get_attribute("data-example") == "nato-link-evidence-counts"
     assert active.inner_text().strip() in site.page.locator(".tabsList .tab.active").inner_text()
+
+
+def _measure_rows(site: Watched) -> int:
+    return int(site.page.locator("table.measures tbody tr[data-measure]").count())
+
+
+def _facet_link(site: Watched, facet: str, index: int = 0) -> Any:
+    return site.page.locator(f'section[data-facet="{facet}"] li a').nth(index)
+
+
+def test_measure_browser_facets_narrow_the_list(site: Watched) -> None:
+    site.goto("/?lang=en")
+    site.page.locator("a#measure-browser").click()
+    site.page.wait_for_url("**/measures?lang=en")
+    everything = _measure_rows(site)
+    assert everything >= 300
+    assert site.page.locator("#measure-count").inner_text() == str(everything)
+    site.shot("measures-all")
+
+    chapter = _facet_link(site, "chapter", 4)
+    expected = int(
+        site.page.locator('section[data-facet="chapter"] li').nth(4).locator(".count").inner_text()
+    )
+    chapter.click()
+    site.page.wait_for_url("**/measures?chapter=*")
+    in_chapter = _measure_rows(site)
+    assert 0 < in_chapter == expected < everything
+    assert "chapter=section%2F" in site.page.url
+    assert site.page.locator('section[data-facet="chapter"] li.selected').count() == 1
+
+    status = site.page.locator('section[data-facet="status"] li').first
+    count = int(status.locator(".count").inner_text())
+    status.locator("a").click()
+    site.page.wait_for_url("**status=*")
+    assert "chapter=section%2F" in site.page.url  # the selection is kept in the address
+    assert _measure_rows(site) == count <= in_chapter
+    site.shot("measures-chapter-and-status")
+
+    shared = site.page.url  # the address is the selection: open it afresh
+    site.page.goto(shared)
+    assert _measure_rows(site) == count
+
+    site.page.locator("header.site a.lang").click()
+    site.page.wait_for_url("**lang=nl*")
+    assert _measure_rows(site) == count  # the language switch keeps the selection
+    assert site.page.locator('section[data-facet="nato"] h2').inner_text() == "NAVO-behoefte"
+
+    site.page.locator("ul.chosen li a").first.click()  # remove a chosen value
+    site.page.wait_for_url(lambda url: url.count("=") == 2)
+    assert _measure_rows(site) > count or _measure_rows(site) == in_chapter
+
+
+def test_measure_browser_downloads_the_selection(site: Watched) -> None:
+    site.goto("/measures?chapter=section/4&lang=en")
+    shown = [
+        site.page.locator("table.measures tbody tr[data-measure]")
+        .nth(i)
+        .get_attribute("data-measure")
+        for i in range(_measure_rows(site))
+    ]
+    with site.page.expect_download() as info:
+        site.page.locator('a.download[data-format="csv"]').click()
+    download = info.value
+    assert download.suggested_filename == "measures.csv"
+    table = list(csv.DictReader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert [row["measure"] for row in table] == shown

@@ -202,7 +202,8 @@ class Page:
     query: str  # the selection as a query string (without lang)
 
     def href(self, fmt: str) -> str:
-        return f"/measures.{fmt}" + (f"?{self.query}" if self.query else "")
+        """The download of this selection, labels in the page's language (as shown)."""
+        return f"/measures.{fmt}?" + query_string(self.chosen, self.lang)
 
     def as_json(self) -> str:
         return json.dumps(
