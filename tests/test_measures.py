@@ -292,3 +292,18 @@ def test_the_selection_never_changes_the_query_texts(
         seen.add(frozenset(recorder.texts))
         assert not any(re.search(r"section/4|domain/land|germany", t) for t in recorder.texts)
     assert len(seen) == 1
+
+
+def test_a_list_cut_by_the_row_cap_says_so(client: TestClient) -> None:
+    """The row cap applies to page queries too; the page and the JSON say when it cut."""
+    state = client.app.state.kg  # type: ignore[attr-defined]
+    original = state.settings
+    state.settings = original.with_overrides(max_rows=7)
+    try:
+        page = client.get("/measures", params={"lang": "en"})
+        doc = client.get("/measures.json").json()
+    finally:
+        state.settings = original
+    assert doc["truncated"] is True and doc["count"] == 7
+    assert "row limit" in BeautifulSoup(page.text, "html.parser").select_one("#truncated").text
+    assert client.get("/measures.json").json()["truncated"] is False

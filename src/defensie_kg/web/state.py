@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -15,6 +15,14 @@ from defensie_kg.build.pipeline import Build
 from defensie_kg.query.named_queries import NamedQuery
 from defensie_kg.query.store import KnowledgeGraph, QueryRequest, QueryResult
 from defensie_kg.settings import Settings
+
+
+class Rows(list[dict[str, str]]):
+    """A page query's rows; ``truncated`` says the row cap cut the answer, so a page can say so."""
+
+    def __init__(self, rows: Iterable[dict[str, str]] = (), truncated: bool = False) -> None:
+        super().__init__(rows)
+        self.truncated = truncated
 
 
 class Executor(Protocol):
@@ -118,17 +126,21 @@ class AppState:
             return result
         return await run_in_threadpool(self.executor.execute, request)
 
-    async def select(
-        self, query: str, bindings: dict[str, str] | None = None
-    ) -> list[dict[str, str]]:
-        """Rows of a page's SELECT, values as strings. The text is a constant of the page;
-        whatever came with the request is in ``bindings`` (variable → term in N-Triples
-        syntax), bound as RDF terms. Runs in the workers, like every client query."""
+    async def select(self, query: str, bindings: dict[str, str] | None = None) -> Rows:
+        """Rows of a page's SELECT, values as strings; ``.truncated`` when the row cap cut them.
+
+        The text is a constant of the page; whatever came with the request is in ``bindings``
+        (variable → term in N-Triples syntax), bound as RDF terms. Runs in the workers, like
+        every client query."""
         request = QueryRequest(
             query,
             format="json",
             bindings=tuple((bindings or {}).items()),
             max_rows=self.settings.max_rows,
         )
-        doc = json.loads((await self.execute(request)).body)
-        return [{k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]]
+        result = await self.execute(request)
+        doc = json.loads(result.body)
+        return Rows(
+            ({k: v["value"] for k, v in b.items()} for b in doc["results"]["bindings"]),
+            truncated=result.truncated,
+        )

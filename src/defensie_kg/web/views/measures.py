@@ -200,6 +200,7 @@ class Page:
     rows: list[Row]
     facets: list[FacetView]
     query: str  # the selection as a query string (without lang)
+    truncated: bool = False  # the row cap cut the list (settings.max_rows)
 
     def href(self, fmt: str) -> str:
         """The download of this selection, labels in the page's language (as shown)."""
@@ -210,6 +211,7 @@ class Page:
             {
                 "selection": self.chosen,
                 "count": len(self.rows),
+                "truncated": self.truncated,
                 "measures": [asdict(r) for r in self.rows],
                 "facets": {
                     f.name: [{"value": v.iri, "label": v.label, "count": v.count} for v in f.values]
@@ -286,6 +288,7 @@ async def page(state: AppState, chosen: dict[str, list[str]], lang: str) -> Page
         rows,
         [_facet(f, counts[f.name], chosen, names, lang) for f in FACETS],
         query_string(chosen),
+        truncated=listed.truncated,
     )
 
 
