@@ -119,14 +119,29 @@ def _fast(base: set[Triple]) -> set[Triple]:
     while new:
         reasoner.from_graph([codec.encode(t) for t in new])
         current |= codec.decode(_reason(reasoner))
-        index = terms.by_predicate(current)
-        found = _chains(chains, index) | _domains_and_ranges(index) | _subproperties(index)
-        new = list(found - current)
-        current.update(new)
+        index, new = _own_rules_to_fixpoint(chains, current)
     problems = _clashes(index)
     if problems:
         raise Inconsistent(problems)
     return current
+
+
+def _own_rules_to_fixpoint(
+    chains: list[tuple[Term, list[Term]]], current: set[Triple]
+) -> tuple[Index, list[Triple]]:
+    """Apply the rules reasonable lacks until they add nothing; add their triples to
+    ``current`` and return the index and what they added. Each call of reasonable costs
+    about 0.25 s on the nota, one round of these rules 0.05 s: saturating them first halves
+    the number of calls (4 -> 2)."""
+    added: list[Triple] = []
+    while True:
+        index = terms.by_predicate(current)
+        found = _chains(chains, index) | _domains_and_ranges(index) | _subproperties(index)
+        fresh = list(found - current)
+        if not fresh:
+            return index, added
+        current.update(fresh)
+        added += fresh
 
 
 def _reason(reasoner: Any) -> list[tuple[str, str, str]]:
