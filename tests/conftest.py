@@ -3,6 +3,7 @@ and HTTP clients on the real app (in-process and over a live loopback server).""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import socket
@@ -10,12 +11,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bench.peers import free_port, start_ours, wait_ready
 from fastapi.testclient import TestClient
 
 from defensie_kg.build.pipeline import Build, build
+from defensie_kg.query.store import QueryRequest, QueryResult
 from defensie_kg.settings import Settings
 from defensie_kg.web.app import create_app, load_state
 from defensie_kg.web.state import AppState
@@ -132,3 +135,31 @@ def listener() -> Iterator[tuple[int, list[object]]]:
     stop.set()
     thread.join()
     server.close()
+
+
+class Recorder:
+    """An executor that notes the text of every query before the workers run it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.texts: list[str] = []
+
+    def execute(self, request: QueryRequest) -> QueryResult:
+        self.texts.append(request.text)
+        result: QueryResult = self.inner.execute(request)
+        return result
+
+    async def execute_async(self, request: QueryRequest) -> QueryResult:
+        self.texts.append(request.text)
+        result: QueryResult = await self.inner.execute_async(request)
+        return result
+
+    def close(self) -> None:
+        """The session's executor is closed by its own fixture."""
+
+
+@pytest.fixture(scope="module")
+def recorded(settings: Settings, state: AppState) -> Iterator[tuple[TestClient, Recorder]]:
+    recorder = Recorder(state.executor)
+    with TestClient(create_app(settings, dataclasses.replace(state, executor=recorder))) as c:
+        yield c, recorder

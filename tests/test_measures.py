@@ -8,21 +8,18 @@ where the page uses the closure's ``dn:partOf?``).
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import re
 import warnings
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from bs4 import BeautifulSoup
 from fastapi.testclient import TestClient
 
-from defensie_kg.query.store import QueryRequest, QueryResult
-from defensie_kg.settings import Settings
-from defensie_kg.web.app import create_app
+from conftest import Recorder
+from defensie_kg.query.store import QueryRequest
 from defensie_kg.web.state import AppState
 
 ID = "https://w3id.org/defensienota-2024/id/"
@@ -250,34 +247,6 @@ def test_hostile_values_in_every_parameter(client: TestClient, path: str) -> Non
             assert "Traceback" not in response.text and "/work/" not in response.text
     many = [("chapter", f"section/{i}") for i in range(11)]
     assert client.get(path, params=many).status_code == 400
-
-
-class Recorder:
-    """An executor that notes the text of every query before the workers run it."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.texts: list[str] = []
-
-    def execute(self, request: QueryRequest) -> QueryResult:
-        self.texts.append(request.text)
-        result: QueryResult = self.inner.execute(request)
-        return result
-
-    async def execute_async(self, request: QueryRequest) -> QueryResult:
-        self.texts.append(request.text)
-        result: QueryResult = await self.inner.execute_async(request)
-        return result
-
-    def close(self) -> None:
-        """The session's executor is closed by its own fixture."""
-
-
-@pytest.fixture(scope="module")
-def recorded(settings: Settings, state: AppState) -> Iterator[tuple[TestClient, Recorder]]:
-    recorder = Recorder(state.executor)
-    with TestClient(create_app(settings, dataclasses.replace(state, executor=recorder))) as c:
-        yield c, recorder
 
 
 def test_the_selection_never_changes_the_query_texts(

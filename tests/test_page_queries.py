@@ -10,20 +10,17 @@ page: a 4xx or a normal page within the time limit, and the next request answere
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import time
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from defensie_kg.query.store import QueryRequest, QueryResult
+from conftest import Recorder
 from defensie_kg.settings import Settings
-from defensie_kg.web.app import create_app
 from defensie_kg.web.state import AppState
 
 HOSTILE = [
@@ -39,34 +36,6 @@ HOSTILE = [
     "",
 ]
 REQUIREMENT = "https://w3id.org/defensienota-2024/id/nato-requirement/"
-
-
-class Recorder:
-    """An executor that notes the text of every query before the workers run it."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.texts: list[str] = []
-
-    def execute(self, request: QueryRequest) -> QueryResult:
-        self.texts.append(request.text)
-        result: QueryResult = self.inner.execute(request)
-        return result
-
-    async def execute_async(self, request: QueryRequest) -> QueryResult:
-        self.texts.append(request.text)
-        result: QueryResult = await self.inner.execute_async(request)
-        return result
-
-    def close(self) -> None:
-        """The session's executor is closed by its own fixture."""
-
-
-@pytest.fixture(scope="module")
-def recorded(settings: Settings, state: AppState) -> Iterator[tuple[TestClient, Recorder]]:
-    recorder = Recorder(state.executor)
-    with TestClient(create_app(settings, dataclasses.replace(state, executor=recorder))) as c:
-        yield c, recorder
 
 
 def _operations(client: TestClient) -> list[tuple[str, list[dict[str, Any]]]]:
