@@ -43,7 +43,9 @@ ASK = "ASK { ?s ?p ?o }"
 def test_health_is_ok(client: TestClient) -> None:
     response = client.get("/health")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok"}
+    body = response.json()
+    assert body["status"] == "ok" and "detail" not in body
+    assert set(body["response_cache"]) >= {"hits", "misses", "bytes", "limit_bytes"}
 
 
 def test_ready_reports_triples_validity_and_build(
@@ -295,7 +297,9 @@ def test_reload_swaps_a_good_build_and_keeps_serving_through_bad_ones(tmp_path: 
         assert reloader.reload_now() is True
         ready = client.get("/ready").json()
         assert ready["build"] != first and ready["last_reload_error"] is None
-        assert client.get("/health").json() == {"status": "ok"}
+        health = client.get("/health").json()
+        assert health["status"] == "ok" and "detail" not in health
+        assert health["response_cache"]["entries"] <= 2  # cleared by the swap
         assert _has_label(client, "Reloaded measure")
         assert app.state.kg.executor is not old_executor
         assert reloader.close_drained(now=time.monotonic() + 3600) == 1  # the old pool

@@ -93,6 +93,13 @@ class Settings(BaseSettings):
         "SPARQL endpoint of a remote store to serve from instead of the embedded one.",
         "empty or an http(s) URL",
     )
+    response_cache_bytes: int = _setting(
+        64_000_000,
+        "Memory for finished responses kept per build (bytes; 0: no response cache). "
+        "Complete 200 answers only; ETag and 304 on If-None-Match; cleared on reload.",
+        "an integer ≥ 0 (bytes)",
+        ge=0,
+    )
     reload: bool = _setting(
         False,
         "Rebuild and swap in the graph when ontology/, data/ or queries/ change while "

@@ -29,6 +29,7 @@ from defensie_kg.query.pool import QueryPool
 from defensie_kg.query.store import KnowledgeGraph
 from defensie_kg.settings import Settings
 from defensie_kg.web import middleware
+from defensie_kg.web.caching import CacheStats, ResponseCache
 from defensie_kg.web.errors import error_response, kg_error_response, suggestions
 from defensie_kg.web.hotpath import HotPath
 from defensie_kg.web.reloading import Reloader
@@ -127,6 +128,10 @@ def create_app(
         lifespan=lifespan,
     )
     app.add_middleware(HotPath)  # innermost: CORS and ours see its responses too
+    app.state.response_cache = CacheStats(settings.response_cache_bytes)
+    app.add_middleware(
+        ResponseCache, stats=app.state.response_cache, max_body=settings.max_body_bytes
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],

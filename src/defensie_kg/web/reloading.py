@@ -101,6 +101,9 @@ class Reloader:
                 return False
             old = getattr(self.app.state, "kg", None)
             self.app.state.kg = fresh
+            cache = getattr(self.app.state, "response_cache", None)
+            if cache is not None:  # answers of the old build are never served again
+                cache.clear()
             self.last_error = None
             self.last_reload = datetime.now(UTC).isoformat(timespec="seconds")
             self.reloads += 1

@@ -31,6 +31,9 @@ PROBE_SECONDS = 3.0
 def health(request: Request) -> JSONResponse:
     """200 `{"status": "ok"}` while the server runs; `detail` reports a failed reload."""
     body: dict[str, Any] = {"status": "ok"}
+    cache = getattr(request.app.state, "response_cache", None)
+    if cache is not None:
+        body["response_cache"] = cache.to_dict()
     error = _reload_error(request)
     if error:
         body["detail"] = {"last_reload_error": error}
