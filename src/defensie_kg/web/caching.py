@@ -167,14 +167,14 @@ class ResponseCache:
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 names = {bytes(k).lower(): bytes(v) for k, v in message.get("headers", [])}
-                held["ok"] = (
+                fit = (
                     message["status"] == 200
                     and b"x-result-truncated" not in names
                     and b"set-cookie" not in names
-                    and b"etag" not in names
-                    and not head  # a HEAD body is empty: fill on GET only
+                    and b"etag" not in names  # downloads keep their own
                 )
-                if held["ok"] or (message["status"] == 200 and head):
+                held["ok"] = fit and not head  # a HEAD body is empty: fill on GET only
+                if fit:
                     extra = [(b"etag", etag), (b"cache-control", CACHE_CONTROL)]
                     message = {**message, "headers": [*message.get("headers", []), *extra]}
                 held["start"] = message
