@@ -270,9 +270,11 @@ def test_a_list_cut_by_the_row_cap_says_so(client: TestClient) -> None:
     state.settings = original.with_overrides(max_rows=7)
     try:
         page = client.get("/measures", params={"lang": "en"})
-        doc = client.get("/measures.json").json()
+        download = client.get("/measures.json")
     finally:
         state.settings = original
+    doc = download.json()
     assert doc["truncated"] is True and doc["count"] == 7
+    assert download.headers["x-result-truncated"] == "true"  # and so never cached
     assert "row limit" in BeautifulSoup(page.text, "html.parser").select_one("#truncated").text
     assert client.get("/measures.json").json()["truncated"] is False

@@ -84,16 +84,22 @@ async def _answer(
     request: Request, state: AppState, chosen: dict[str, list[str]], fmt: str, lang: str
 ) -> Response:
     page = await model.page(state, chosen, lang)
+    response: Response
     if fmt == "csv":
-        return Response(
+        response = Response(
             page.as_csv(),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="measures.csv"'},
         )
-    if fmt == "json":
-        return Response(page.as_json(), media_type="application/json")
-    lang_href = "/measures?" + model.query_string(chosen, "en" if lang == "nl" else "nl")
-    return render(request, "measures.html", page=page, lang_href=lang_href)
+    elif fmt == "json":
+        response = Response(page.as_json(), media_type="application/json")
+    else:
+        lang_href = "/measures?" + model.query_string(chosen, "en" if lang == "nl" else "nl")
+        response = render(request, "measures.html", page=page, lang_href=lang_href)
+    if page.truncated:
+        # as on /sparql: a cut list says so, and the response cache never keeps it
+        response.headers["X-Result-Truncated"] = "true"
+    return response
 
 
 @router.get("/measures", summary="Faceted measure browser (HTML, CSV or JSON)")
