@@ -138,15 +138,7 @@ class ResponseCache:
     ) -> None:
         status, stored, body, etag = entry
         if _matches(headers.get(b"if-none-match"), etag):
-            self.stats.not_modified += 1
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 304,
-                    "headers": [(b"etag", etag), (b"cache-control", CACHE_CONTROL)],
-                }
-            )
-            await send({"type": "http.response.body", "body": b""})
+            await self._not_modified(etag, send)
             return
         await send({"type": "http.response.start", "status": status, "headers": stored})
         await send({"type": "http.response.body", "body": b"" if head else body})
@@ -195,19 +187,18 @@ class ResponseCache:
                     self.stats.put(key, (start["status"], list(start["headers"]), body, etag))
             if held.get("not_modified"):
                 if message["type"] == "http.response.body" and not message.get("more_body"):
-                    self.stats.not_modified += 1
-                    await send(
-                        {
-                            "type": "http.response.start",
-                            "status": 304,
-                            "headers": [(b"etag", etag), (b"cache-control", CACHE_CONTROL)],
-                        }
-                    )
-                    await send({"type": "http.response.body", "body": b""})
+                    await self._not_modified(etag, send)
                 return
             await send(message)
 
         await self.app(scope, receive, capture)
+
+    async def _not_modified(self, etag: bytes, send: Send) -> None:
+        """A 304 for ``etag`` (from the cache, or instead of an answer just computed)."""
+        self.stats.not_modified += 1
+        headers = [(b"etag", etag), (b"cache-control", CACHE_CONTROL)]
+        await send({"type": "http.response.start", "status": 304, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
 
 
 def _matches(header: bytes | None, etag: bytes) -> bool:
