@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bench import compare, peers, report, scale, workload
+from bench import compare, peers, report, scale, throughput, workload, wrk
 from bench.peers import Peer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,7 +37,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--duration", type=float, default=0.2, help="seconds per timed run")
     p.add_argument("--reps", type=int, default=3, help="repetitions of each run (interleaved)")
-    p.add_argument("--concurrency", default="1,16", help="client counts, comma-separated")
+    p.add_argument(
+        "--concurrency",
+        default="1",
+        help="client counts for the Python client (latency per query), comma-separated; "
+        "throughput at 16 connections is measured with wrk",
+    )
+    p.add_argument("--wrk-duration", type=float, default=1.0, help="seconds per wrk run")
+    p.add_argument("--no-wrk", action="store_true", help="skip the wrk throughput phase")
     p.add_argument(
         "--peers",
         default="ours,oxigraph,rdflib-endpoint",
@@ -77,6 +84,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.quick:
         args.duration, args.reps, args.no_owlrl, args.scale_duration = 0.1, 1, True, 0.1
+        args.wrk_duration = 1.0
         args.scale_max = "50k" if args.scale_max != "none" else "none"
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     args.peers = ["ours"] + [p for p in args.peers.split(",") if p and p != "ours"]
@@ -86,9 +94,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def check_tools(wanted: list[str]) -> None:
-    """Exit with the install command if a peer's program is missing."""
+def check_tools(wanted: list[str], need_wrk: bool = True) -> None:
+    """Exit with the install command if a peer's program (or wrk) is missing."""
     missing = [name for name in wanted if name != "ours" and peers.tool(name) is None]
+    if need_wrk and wrk.available() is None:
+        missing.append(f"wrk ({wrk.INSTALL})")
     if peers.tool("defensie-kg") is None:
         missing.append("defensie-kg (pip install -e .)")
     if missing:
@@ -140,7 +150,9 @@ def start_peers(
     """Start each peer alone (so start-up times are not disturbed), keep them running."""
     makers = {
         "ours": lambda: peers.ours(project, work),
-        "oxigraph": lambda: peers.oxigraph(dataset, work),
+        "oxigraph": lambda: peers.oxigraph(
+            peers.closure_ntriples(dataset, work / "closure.nt"), work
+        ),
         "rdflib-endpoint": lambda: peers.rdflib_endpoint(dataset, work),
     }
     started = {}
@@ -184,6 +196,12 @@ def nota_phase(
         args.reps,
         args.max_inflight,
     )
+    if not args.no_wrk:
+        free = throughput.parameter_free(queries, project / "queries")
+        compare.say(f"wrk: {len(free)} parameter-free named queries, repeated and distinct")
+        results["wrk"] = throughput.measure(
+            targets, free, results["checks"], args.wrk_duration, args.reps
+        )
     results["peers"] = {}
     for name, peer in started.items():
         rss_after = peer.rss_now()
@@ -202,7 +220,7 @@ def nota_phase(
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    check_tools(args.peers)
+    check_tools(args.peers, not args.no_wrk)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so that peers get stopped
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     work = args.out / f"work-{stamp}"

@@ -238,7 +238,7 @@ def test_every_format_is_one_complete_entry() -> None:
         assert fmt.media_type and "/" in fmt.media_type and ";" not in fmt.media_type
         assert fmt.suffix and fmt.iri.startswith("http://www.w3.org/ns/formats/")
         if fmt.kind == formats.RESULTS:
-            assert fmt.rows is not None and fmt.boolean is not None
+            assert fmt.results is not None and fmt.boolean is not None
         else:
             assert fmt.rdf is not None and fmt.rdf.media_type.startswith(fmt.media_type)
     names = [n for f in formats.RESULT_FORMATS for n in (f.name, *f.names)]

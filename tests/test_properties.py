@@ -286,13 +286,3 @@ def test_generated_named_query_parameters_never_500(
     response = mini_client.get(f"/queries/{name}{suffix}", params=params)
     assert response.status_code in (200, 400, 404, 406)
     assert_well_formed("/queries", response.status_code, response.headers, response.content)
-
-
-@given(st.text(alphabet=st.sampled_from("ab&<>\"'\n\r\t é\u2028"), max_size=12))
-def test_xml_escaping_matches_the_standard_library(text: str) -> None:
-    from xml.sax.saxutils import escape, quoteattr
-
-    from defensie_kg.rdf import results
-
-    assert results.escape(text) == escape(text)
-    assert results.quoteattr(text) == quoteattr(text)

@@ -138,7 +138,7 @@ class QueryPool:
         fd = worker.sock.fileno()
         loop.add_reader(fd, reader.on_readable)
         timer = loop.call_later(
-            max(0.0, deadline - time.monotonic()) + _GRACE, _expire, reply, _too_slow(self.timeout)
+            max(0.0, deadline - time.monotonic()) + _GRACE, _expire, reply, _too_slow, self.timeout
         )
         try:
             payload = await reply
@@ -187,7 +187,7 @@ class QueryPool:
                 return self._idle.pop()
             future: asyncio.Future[_Worker] = loop.create_future()
             self._waiters.append(_Waiter(future=future, loop=loop))
-        timer = loop.call_later(max(0.0, deadline - time.monotonic()), _expire, future, _busy())
+        timer = loop.call_later(max(0.0, deadline - time.monotonic()), _expire, future, _busy)
         try:
             return await future
         finally:
@@ -282,9 +282,10 @@ def _offer(waiter: _Waiter, worker: _Worker, release: Callable[[_Worker], None])
     return True
 
 
-def _expire(future: asyncio.Future[Any], error: BaseException) -> None:
+def _expire(future: asyncio.Future[Any], error: Callable[..., BaseException], *args: Any) -> None:
+    """Fail ``future`` with ``error(*args)`` (made only now: most timers never fire)."""
     if not future.done():
-        future.set_exception(error)
+        future.set_exception(error(*args))
 
 
 class _FrameReader:

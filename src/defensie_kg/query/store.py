@@ -10,7 +10,7 @@ why. Mutating methods are deliberately absent.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -215,12 +215,11 @@ def serialise(request: QueryRequest, answer: object, deadline: float | None) -> 
     if isinstance(answer, ox.QuerySolutions):
         fmt = _pick(request, formats.RESULT_FORMATS)
         names = tuple(v.value for v in answer.variables)
-        rows, cut = _take(answer, request.max_rows, deadline, lambda s: [s[v] for v in names])
-        body = results.solutions(fmt, names, rows)
-        return QueryResult(body, fmt, "SELECT", len(rows), cut, names)
+        body, rows, cut = results.solutions(fmt, answer, request.max_rows, deadline)
+        return QueryResult(body, fmt, "SELECT", rows, cut, names)
     fmt = _pick(request, formats.GRAPH_FORMATS)
     construct = cast(ox.QueryTriples, answer)
-    triples, cut = _take(construct, request.max_rows, deadline, lambda t: t)
+    triples, cut = _take(construct, request.max_rows, deadline)
     return QueryResult(results.triples(fmt, triples), fmt, "CONSTRUCT", len(triples), cut)
 
 
@@ -229,9 +228,7 @@ def _pick(request: QueryRequest, offered: tuple[Format, ...]) -> Format:
     return formats.choose(request.format, request.accept, offered)
 
 
-def _take(
-    items: Iterable[Any], limit: int, deadline: float | None, convert: Callable[[Any], Any]
-) -> tuple[list[Any], bool]:
+def _take(items: Iterable[ox.Triple], limit: int, deadline: float | None) -> tuple[list[Any], bool]:
     taken: list[Any] = []
     for count, item in enumerate(items):
         if count >= limit:
@@ -240,5 +237,5 @@ def _take(
             raise QueryTimeout(
                 "The query was stopped at the time limit while its results were read."
             )
-        taken.append(convert(item))
+        taken.append(item)
     return taken, False

@@ -17,7 +17,7 @@ pyoxigraph cannot write it), plus its line in ``tests/test_formats.py``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -41,7 +41,7 @@ class Format:
     names: tuple[str, ...] = ()  # other format=/output= names that ask for it
     iri: str = ""  # the W3C formats IRI (sd:resultFormat)
     rdf: ox.RdfFormat | None = None  # RDF formats: pyoxigraph writes them
-    rows: Callable[[Sequence[str], Iterable[writers.Row]], str] | None = None  # SELECT writer
+    results: ox.QueryResultsFormat | None = None  # results formats: pyoxigraph writes SELECT
     boolean: Callable[[bool], str] | None = None  # ASK writer
 
     @property
@@ -72,10 +72,10 @@ def _results(
     fmt: ox.QueryResultsFormat,
     aliases: tuple[str, ...],
     names: tuple[str, ...],
-    write: tuple[Callable[[Sequence[str], Iterable[writers.Row]], str], Callable[[bool], str]],
+    boolean: Callable[[bool], str],
 ) -> Format:
     media, suffix = _media(fmt.media_type), fmt.file_extension
-    return Format(name, media, suffix, RESULTS, aliases, names, fmt.iri, None, *write)
+    return Format(name, media, suffix, RESULTS, aliases, names, fmt.iri, None, fmt, boolean)
 
 
 FORMATS: tuple[Format, ...] = (
@@ -84,17 +84,17 @@ FORMATS: tuple[Format, ...] = (
         ox.QueryResultsFormat.JSON,
         ("application/json", "text/javascript", "application/javascript"),
         ("srj", "sparql-results+json"),
-        (writers.json_rows, writers.json_boolean),
+        writers.json_boolean,
     ),
     _results(
         "xml",
         ox.QueryResultsFormat.XML,
         ("application/xml", "text/xml"),
         ("srx", "sparql", "sparql-results+xml"),
-        (writers.xml_rows, writers.xml_boolean),
+        writers.xml_boolean,
     ),
-    _results("csv", ox.QueryResultsFormat.CSV, (), (), (writers.csv_rows, writers.csv_boolean)),
-    _results("tsv", ox.QueryResultsFormat.TSV, (), (), (writers.tsv_rows, writers.tsv_boolean)),
+    _results("csv", ox.QueryResultsFormat.CSV, (), (), writers.csv_boolean),
+    _results("tsv", ox.QueryResultsFormat.TSV, (), (), writers.tsv_boolean),
     _rdf(
         "turtle",
         ox.RdfFormat.TURTLE,

@@ -1,47 +1,30 @@
 """Serialise SPARQL results (rows or triples) in the W3C formats.
 
-We serialise ourselves rather than through the engine so that a result can
-be cut at the row cap and still be a well-formed document.
+SELECT results are written by the engine (pyoxigraph's writers, in Rust). The row cap
+is applied on the way: the engine first writes TSV, where every solution is exactly one
+line (tabs and newlines inside terms are escaped), into a sink that counts lines and
+stops the engine once the cap is passed; the kept lines are the answer, read back by
+the engine's TSV parser and written in the format asked for. Measured on the nota's 26
+parameter-free named queries (``python -m bench.serialise``): the
+Python writers this replaced took 1.5–2.3× the engine's time per query; the TSV round
+trip costs 1.0–1.35× a direct engine write, and it is the only way to cut a result
+cleanly without evaluating it twice.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import contextlib
 import json
-from collections.abc import Callable, Iterable, Sequence
-from typing import Protocol, cast
+import time
+from collections.abc import Callable, Iterable
+from typing import IO, Protocol, cast
 
 import pyoxigraph as ox
 
-from defensie_kg.namespaces import PREFIXES, RDF, XSD
+from defensie_kg.errors import QueryTimeout
+from defensie_kg.namespaces import PREFIXES
 
-_XML_TEXT = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-_XML_ATTR = str.maketrans(
-    {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
-)
-
-
-def escape(text: str) -> str:
-    """XML character data (as ``xml.sax.saxutils.escape``, without importing urllib and
-    http.client with it: query workers start faster)."""
-    return text.translate(_XML_TEXT)
-
-
-def quoteattr(text: str) -> str:
-    """A quoted XML attribute value, quoted as ``xml.sax.saxutils.quoteattr`` does."""
-    text = text.translate(_XML_ATTR)
-    if '"' not in text:
-        return f'"{text}"'
-    if "'" not in text:
-        return f"'{text}'"
-    return '"' + text.replace('"', "&quot;") + '"'
-
-
-XSD_STRING = XSD.string
-RDF_LANGSTRING = RDF.langString
-Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
-Row = Sequence[Term | None]
+_TSV = ox.QueryResultsFormat.TSV
 
 
 class Format(Protocol):
@@ -53,16 +36,70 @@ class Format(Protocol):
     @property
     def rdf(self) -> ox.RdfFormat | None: ...
     @property
-    def rows(self) -> Callable[[Sequence[str], Iterable[Row]], str] | None: ...
+    def results(self) -> ox.QueryResultsFormat | None: ...
     @property
     def boolean(self) -> Callable[[bool], str] | None: ...
 
 
-def solutions(fmt: Format, variables: Sequence[str], rows: Iterable[Row]) -> bytes:
-    """A SELECT result in ``fmt`` (a results format: its registry entry names the writer)."""
-    if fmt.rows is None:
+def solutions(
+    fmt: Format, answer: ox.QuerySolutions, max_rows: int, deadline: float | None = None
+) -> tuple[bytes, int, bool]:
+    """A SELECT result in ``fmt``, cut after ``max_rows`` solutions: (body, rows, cut).
+
+    Past ``deadline`` (checked each time the engine hands over a buffer) it raises
+    :class:`QueryTimeout`; the query workers are also killed at their time limit."""
+    if fmt.results is None:
         raise ValueError(f"{fmt.name} is not a results format")
-    return fmt.rows(variables, rows).encode("utf-8")
+    sink = _Lines(max_rows + 1, deadline)  # the header line, then one line per solution
+    with contextlib.suppress(_Stop):  # the sink had enough, or the time is up
+        answer.serialize(cast(IO[bytes], sink), format=_TSV)  # it writes, which is all it needs
+    if sink.late:
+        raise QueryTimeout("The query was stopped at the time limit while its results were read.")
+    tsv = b"".join(sink.chunks)
+    if sink.full:
+        tsv = tsv[: _end_of_line(tsv, max_rows + 1)]
+    rows = tsv.count(b"\n") - 1
+    if fmt.results == _TSV:
+        return tsv, rows, sink.full
+    body = ox.parse_query_results(tsv, format=_TSV).serialize(format=fmt.results)
+    return body or b"", rows, sink.full
+
+
+class _Stop(Exception):
+    """Raised from the sink to stop the engine's writer."""
+
+
+class _Lines:
+    """A file-like sink that keeps what the engine writes until it holds more than
+    ``limit`` lines, or until ``deadline``, then stops the writer."""
+
+    def __init__(self, limit: int, deadline: float | None) -> None:
+        self.limit, self.deadline = limit, deadline
+        self.chunks: list[bytes] = []
+        self.lines = 0
+        self.full = self.late = False
+
+    def write(self, data: bytes) -> int:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self.late = True
+            raise _Stop
+        self.chunks.append(bytes(data))
+        self.lines += data.count(b"\n")
+        if self.lines > self.limit:
+            self.full = True
+            raise _Stop
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _end_of_line(data: bytes, count: int) -> int:
+    """The offset just past the ``count``-th newline of ``data``."""
+    at = -1
+    for _ in range(count):
+        at = data.index(b"\n", at + 1)
+    return at + 1
 
 
 def boolean(fmt: Format, value: bool) -> bytes:
@@ -113,91 +150,3 @@ def triples(fmt: Format, items: Iterable[ox.Triple | ox.Quad]) -> bytes:
     # each branch above leaves a list of only quads or only triples
     homogeneous = cast("list[ox.Quad] | list[ox.Triple]", items)
     return ox.serialize(homogeneous, format=rdf_format, prefixes=prefixes) or b""
-
-
-def _json_term(term: Term) -> dict[str, object]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, object] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
-    return {
-        "type": "triple",
-        "value": {k: _json_term(getattr(term, k)) for k in ("subject", "predicate", "object")},
-    }
-
-
-def json_rows(variables: Sequence[str], rows: Iterable[Row]) -> str:
-    bindings = [
-        {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
-        for row in rows
-    ]
-    return json.dumps(
-        {"head": {"vars": list(variables)}, "results": {"bindings": bindings}}, ensure_ascii=False
-    )
-
-
-def _xml_term(term: Term) -> str:
-    if isinstance(term, ox.NamedNode):
-        return f"<uri>{escape(term.value)}</uri>"
-    if isinstance(term, ox.BlankNode):
-        return f"<bnode>{escape(term.value)}</bnode>"
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-        if term.datatype.value != XSD_STRING:
-            return (
-                f"<literal datatype={quoteattr(term.datatype.value)}>{escape(term.value)}</literal>"
-            )
-        return f"<literal>{escape(term.value)}</literal>"
-    return f"<literal>{escape(str(term))}</literal>"
-
-
-def xml_rows(variables: Sequence[str], rows: Iterable[Row]) -> str:
-    out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#"><head>']
-    out += [f"<variable name={quoteattr(v)}/>" for v in variables]
-    out.append("</head><results>")
-    for row in rows:
-        out.append("<result>")
-        for v, t in zip(variables, row, strict=True):
-            if t is not None:
-                out.append(f"<binding name={quoteattr(v)}>{_xml_term(t)}</binding>")
-        out.append("</result>")
-    out.append("</results></sparql>\n")
-    return "".join(out)
-
-
-def _csv_value(term: Term | None) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, ox.BlankNode):
-        return f"_:{term.value}"
-    if isinstance(term, ox.Triple):
-        return str(term)
-    return term.value
-
-
-def csv_rows(variables: Sequence[str], rows: Iterable[Row]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(variables)
-    for row in rows:
-        writer.writerow([_csv_value(t) for t in row])
-    return buffer.getvalue()
-
-
-def _tsv_term(term: Term | None) -> str:
-    # TSV cells use SPARQL/Turtle syntax, with tabs and newlines escaped.
-    return "" if term is None else str(term).replace("\t", "\\t").replace("\n", "\\n")
-
-
-def tsv_rows(variables: Sequence[str], rows: Iterable[Row]) -> str:
-    lines = ["\t".join(f"?{v}" for v in variables)]
-    lines += ["\t".join(_tsv_term(t) for t in row) for row in rows]
-    return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -31,7 +32,7 @@ from defensie_kg.settings import Settings
 from defensie_kg.web import middleware
 from defensie_kg.web.caching import CacheStats, ResponseCache
 from defensie_kg.web.errors import error_response, kg_error_response, suggestions
-from defensie_kg.web.hotpath import HotPath
+from defensie_kg.web.fastpath import QueryFront
 from defensie_kg.web.reloading import Reloader
 from defensie_kg.web.routes import downloads as dumps
 from defensie_kg.web.routes import editor, measures, ops, pages, queries, sparql, visuals
@@ -39,6 +40,13 @@ from defensie_kg.web.state import AppState, Executor, GraphLoad
 
 log = logging.getLogger("defensie_kg")
 STATIC = Path(__file__).parent / "static"
+CORS: dict[str, Any] = {
+    "allow_origins": ["*"],
+    "allow_credentials": False,
+    "allow_methods": ["GET", "POST", "HEAD", "OPTIONS"],
+    "allow_headers": ["Accept", "Content-Type"],
+    "expose_headers": ["X-Result-Rows", "X-Result-Truncated", "Link"],
+}
 
 
 def load_state(settings: Settings) -> AppState:
@@ -127,20 +135,16 @@ def create_app(
         "Defence White Paper 2024.",
         lifespan=lifespan,
     )
-    app.add_middleware(HotPath)  # innermost: CORS and ours see its responses too
     app.state.response_cache = CacheStats(settings.response_cache_bytes)
     app.add_middleware(
         ResponseCache, stats=app.state.response_cache, max_body=settings.max_body_bytes
     )
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=["*"],
-        allow_credentials=False,
-        allow_methods=["GET", "POST", "HEAD", "OPTIONS"],
-        allow_headers=["Accept", "Content-Type"],
-        expose_headers=["X-Result-Rows", "X-Result-Truncated", "Link"],
-    )
+    app.add_middleware(CORSMiddleware, **CORS)
     middleware.install(app, settings)
+    # Outermost of ours: answers the query routes itself (see web/fastpath.py).
+    app.add_middleware(
+        QueryFront, stats=app.state.response_cache, cors=CORS, max_body=settings.max_body_bytes
+    )
     for module in (sparql, queries, pages, measures, editor, visuals, dumps, ops):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -114,8 +114,8 @@ class ResponseCache:
             if not declared.isdigit() or int(declared) > self.max_body:
                 await self.app(scope, receive, send)  # the route applies the body limit
                 return
-            body, receive = await _read_all(receive)
-        key = _key(state.build.fingerprint, scope, headers, body)
+            body, receive = await read_all(receive)
+        key = request_key(state.build.fingerprint, scope, headers, body)
         if key is None:  # malformed: the app answers with its own error
             await self.app(scope, receive, send)
             return
@@ -126,7 +126,7 @@ class ResponseCache:
             await self._replay(entry, headers, head, send)
             return
         self.stats.misses += 1
-        etag = b'"' + hashlib.sha256(repr(key).encode()).hexdigest()[:32].encode() + b'"'
+        etag = etag_for(key)
         await self._fill(key, etag, headers, head, scope, receive, send)
 
     async def _replay(
@@ -137,7 +137,7 @@ class ResponseCache:
         send: Send,
     ) -> None:
         status, stored, body, etag = entry
-        if _matches(headers.get(b"if-none-match"), etag):
+        if matches(headers.get(b"if-none-match"), etag):
             await self._not_modified(etag, send)
             return
         await send({"type": "http.response.start", "status": status, "headers": stored})
@@ -159,18 +159,13 @@ class ResponseCache:
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 names = {bytes(k).lower(): bytes(v) for k, v in message.get("headers", [])}
-                fit = (
-                    message["status"] == 200
-                    and b"x-result-truncated" not in names
-                    and b"set-cookie" not in names
-                    and b"etag" not in names  # downloads keep their own
-                )
+                fit = fits(message["status"], names)
                 held["ok"] = fit and not head  # a HEAD body is empty: fill on GET only
                 if fit:
                     extra = [(b"etag", etag), (b"cache-control", CACHE_CONTROL)]
                     message = {**message, "headers": [*message.get("headers", []), *extra]}
                 held["start"] = message
-                if held["ok"] and _matches(headers.get(b"if-none-match"), etag):
+                if held["ok"] and matches(headers.get(b"if-none-match"), etag):
                     held["not_modified"] = True
                     return
             elif message["type"] == "http.response.body" and held["ok"]:
@@ -194,14 +189,34 @@ class ResponseCache:
         await self.app(scope, receive, capture)
 
     async def _not_modified(self, etag: bytes, send: Send) -> None:
-        """A 304 for ``etag`` (from the cache, or instead of an answer just computed)."""
-        self.stats.not_modified += 1
-        headers = [(b"etag", etag), (b"cache-control", CACHE_CONTROL)]
-        await send({"type": "http.response.start", "status": 304, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
+        await not_modified(self.stats, etag, send)
 
 
-def _matches(header: bytes | None, etag: bytes) -> bool:
+async def not_modified(stats: CacheStats, etag: bytes, send: Send) -> None:
+    """A 304 for ``etag`` (from the cache, or instead of an answer just computed)."""
+    stats.not_modified += 1
+    headers = [(b"etag", etag), (b"cache-control", CACHE_CONTROL)]
+    await send({"type": "http.response.start", "status": 304, "headers": headers})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def etag_for(key: tuple[Any, ...]) -> bytes:
+    """The ETag of the answer to the request ``key`` (build id included)."""
+    return b'"' + hashlib.sha256(repr(key).encode()).hexdigest()[:32].encode() + b'"'
+
+
+def fits(status: int, headers: dict[bytes, bytes]) -> bool:
+    """Whether an answer may be kept: a complete 200 that is not cut, sets no cookie and
+    carries no ETag of its own (downloads keep theirs)."""
+    return (
+        status == 200
+        and b"x-result-truncated" not in headers
+        and b"set-cookie" not in headers
+        and b"etag" not in headers
+    )
+
+
+def matches(header: bytes | None, etag: bytes) -> bool:
     if not header:
         return False
     return header.strip() == b"*" or etag in [
@@ -209,7 +224,7 @@ def _matches(header: bytes | None, etag: bytes) -> bool:
     ]
 
 
-def _key(
+def request_key(
     build: str, scope: Scope, headers: dict[bytes, bytes], body: bytes
 ) -> tuple[Any, ...] | None:
     """The normalised request; ``None`` when it cannot be read (the app reports that)."""
@@ -234,7 +249,7 @@ def _key(
     )
 
 
-async def _read_all(receive: Receive) -> tuple[bytes, Receive]:
+async def read_all(receive: Receive) -> tuple[bytes, Receive]:
     """The whole request body, and a ``receive`` that hands it to the app again."""
     chunks, more = [], True
     while more:

@@ -1,7 +1,8 @@
 """How errors look over HTTP: plain text on /sparql, an HTML page for browsers, JSON elsewhere.
 
-The app's exception handlers and the hot path (:mod:`defensie_kg.web.hotpath`)
-both answer through :func:`kg_error_response` and :func:`error_response`.
+The app's exception handlers answer through :func:`kg_error_response` and
+:func:`error_response`; the query front (:mod:`defensie_kg.web.fastpath`) writes the same
+text and JSON bodies for the query routes.
 """
 
 from __future__ import annotations

@@ -122,8 +122,7 @@ async def send_error(
     if scope["path"].startswith("/sparql"):
         body, media = f"{message}\n".encode(), b"text/plain; charset=utf-8"
     else:
-        error = {"error": {"type": kind, "message": message, "status": status}}
-        body, media = json.dumps(error).encode(), b"application/json"
+        body, media = error_json(kind, message, status), b"application/json"
     headers = [
         *(headers or []),
         (b"access-control-allow-origin", b"*"),
@@ -135,6 +134,11 @@ async def send_error(
     await send({"type": "http.response.body", "body": b"" if head else body})
 
 
+def error_json(kind: str, message: str, status: int) -> bytes:
+    """The JSON body of an error outside /sparql (as the app's handlers write it)."""
+    return json.dumps({"error": {"type": kind, "message": message, "status": status}}).encode()
+
+
 class QueryStringCheck:
     """A query string longer than ``max_body_bytes`` is refused (414), as a body would be;
     one with raw bytes outside printable ASCII (not percent-encoded) is a 400."""
@@ -144,20 +148,24 @@ class QueryStringCheck:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         query = scope.get("query_string", b"") if scope["type"] == "http" else b""
-        if len(query) > self.limit:
-            await send_error(
-                send,
-                scope,
-                414,
-                "URITooLong",
-                f"Query string longer than {self.limit} bytes; send long queries with POST.",
-            )
-        elif not _PRINTABLE_ASCII.fullmatch(query):
-            await send_error(
-                send, scope, 400, "BadRequest", "The query string must be percent-encoded ASCII."
-            )
-        else:
+        problem = query_string_problem(query, self.limit)
+        if problem is None:
             await self.app(scope, receive, send)
+        else:
+            await send_error(send, scope, *problem)
+
+
+def query_string_problem(query: bytes, limit: int) -> tuple[int, str, str] | None:
+    """(status, kind, message) when the query string is refused, else ``None``."""
+    if len(query) > limit:
+        return (
+            414,
+            "URITooLong",
+            f"Query string longer than {limit} bytes; send long queries with POST.",
+        )
+    if not _PRINTABLE_ASCII.fullmatch(query):
+        return 400, "BadRequest", "The query string must be percent-encoded ASCII."
+    return None
 
 
 class AccessLog:
@@ -193,18 +201,38 @@ class AccessLog:
             response["status"] = response["status"] or 500
             raise
         finally:
-            entry: dict[str, Any] = {
-                "method": scope.get("method"),
-                "path": scope["path"][:MAX_LOGGED_PATH],
-                "status": response["status"],
-                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                "client": (scope.get("client") or ("-",))[0],
-            }
-            if is_sparql:
-                entry["query_sha256"] = _query_hash(scope, bytes(body), self.max_body)
-            if response["rows"] is not None and response["rows"].isdigit():
-                entry["rows"] = int(response["rows"])
-            _log_line(json.dumps(entry, separators=(",", ":")))
+            digest = _query_hash(scope, bytes(body), self.max_body) if is_sparql else None
+            log_request(scope, response["status"], started, response["rows"], digest, is_sparql)
+
+
+def log_request(
+    scope: Scope,
+    status: int,
+    started: float,
+    rows: str | None,
+    digest: str | None,
+    is_sparql: bool,
+) -> None:
+    """Write the access line of one request (``digest``: :func:`query_digest` of its query)."""
+    if not access_log.isEnabledFor(logging.INFO):
+        return
+    entry: dict[str, Any] = {
+        "method": scope.get("method"),
+        "path": scope["path"][:MAX_LOGGED_PATH],
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+        "client": (scope.get("client") or ("-",))[0],
+    }
+    if is_sparql:
+        entry["query_sha256"] = digest
+    if rows is not None and rows.isdigit():
+        entry["rows"] = int(rows)
+    _log_line(json.dumps(entry, separators=(",", ":")))
+
+
+def query_digest(text: str) -> str:
+    """What the access log keeps of a query: a prefix of its sha256."""
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:HASH_CHARS]
 
 
 def _log_line(line: str) -> None:
@@ -222,7 +250,7 @@ def _query_hash(scope: Scope, body: bytes, limit: int) -> str | None:
         text = _query_text(scope, body) if len(body) <= limit else None
     if text is None:
         return None
-    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:HASH_CHARS]
+    return query_digest(text)
 
 
 def _query_text(scope: Scope, body: bytes) -> str | None:
@@ -260,19 +288,21 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                present = {bytes(k).lower() for k, _ in headers}
-                extra = list(EVERY_RESPONSE)
-                if (_header(message, b"content-type") or "").startswith(DOCUMENTS):
-                    extra += [
-                        (b"content-security-policy", policy.encode()),
-                        (b"x-frame-options", b"DENY"),
-                    ]
-                headers += [(k, v) for k, v in extra if k not in present]
-                message = {**message, "headers": headers}
+                message = {**message, "headers": secured(message.get("headers", []), policy)}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def secured(headers: list[tuple[bytes, bytes]], policy: str = CSP) -> list[tuple[bytes, bytes]]:
+    """``headers`` plus the security headers they lack (a CSP when the body is a document)."""
+    out = list(headers)
+    present = {bytes(k).lower() for k, _ in out}
+    extra = list(EVERY_RESPONSE)
+    content_type = next((bytes(v) for k, v in out if bytes(k).lower() == b"content-type"), b"")
+    if content_type.decode("latin-1").startswith(DOCUMENTS):
+        extra += [(b"content-security-policy", policy.encode()), (b"x-frame-options", b"DENY")]
+    return out + [(k, v) for k, v in extra if k not in present]
 
 
 class RateLimit:

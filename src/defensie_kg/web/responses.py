@@ -36,11 +36,17 @@ async def run_query(state: AppState, query: QueryRequest, head: bool = False) ->
 
 def result_response(result: QueryResult, head: bool = False) -> Response:
     """HTTP response for a serialised result; the row cap is signalled in headers."""
-    headers = {"Vary": "Accept", "X-Result-Rows": str(result.rows)}
-    if result.truncated:
-        headers["X-Result-Truncated"] = "true"
-        headers["Warning"] = '199 - "result truncated at the row limit (max_rows)"'
+    headers = result_headers(result)
     body = b"" if head else result.body
     if head:
         headers["Content-Length"] = str(len(result.body))
     return Response(body, media_type=result.format.content_type, headers=headers)
+
+
+def result_headers(result: QueryResult) -> dict[str, str]:
+    """The headers of a query answer besides its type and length (rows, the cut)."""
+    headers = {"Vary": "Accept", "X-Result-Rows": str(result.rows)}
+    if result.truncated:
+        headers["X-Result-Truncated"] = "true"
+        headers["Warning"] = '199 - "result truncated at the row limit (max_rows)"'
+    return headers

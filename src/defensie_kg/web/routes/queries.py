@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from defensie_kg.errors import QueryError
 from defensie_kg.query import named_queries
+from defensie_kg.query.store import QueryRequest
 from defensie_kg.rdf import formats
 from defensie_kg.web.deps import get_state
 from defensie_kg.web.protocol import FORMAT_PARAMETERS, parse_pairs
@@ -50,26 +52,44 @@ async def run(
     """Run the named query; its own parameters (listed at `/queries`) come from the query
     string, typed and bound as RDF terms, never spliced into its text. `format` or `output`
     (or Accept) picks the result format; `infer=false` drops inferences."""
+    call = prepare(
+        name, request.scope.get("query_string", b""), request.headers.get("accept"), state
+    )
+    if call.request is None:
+        await state.wait_graph()  # the page labels IRIs from the in-process graph
+        return await _html(request, state, call.query, call.values)
+    return await run_query(state, call.request, head=request.method == "HEAD")
+
+
+@dataclass(frozen=True)
+class Call:
+    """A request for a named query: the query, its parameter values, and the query request
+    to run (``None`` when the answer is the HTML page with the form and a table)."""
+
+    query: named_queries.NamedQuery
+    values: dict[str, str]
+    request: QueryRequest | None
+
+
+def prepare(name: str, raw_query_string: bytes, accept: str | None, state: AppState) -> Call:
+    """Read ``/queries/{name}?…``: which query, its values bound as terms, which format."""
     name, fmt = _split_suffix(name)
     query = named_queries.find(state.queries, name)
-    pairs = parse_pairs(request.scope.get("query_string", b""), "query string")
+    pairs = parse_pairs(raw_query_string, "query string")
     values = {k: v for k, v in pairs if k not in RESERVED}
     options = dict(pairs)
     wanted = formats.wanted(v for k, v in pairs if k in FORMAT_PARAMETERS)
-    if fmt == "html" or (
-        fmt is None and wanted is None and formats.prefers_html(request.headers.get("accept"))
-    ):
-        await state.wait_graph()  # the page labels IRIs from the in-process graph
-        return await _html(request, state, query, values)
-    request_ = named_queries.request(
+    if fmt == "html" or (fmt is None and wanted is None and formats.prefers_html(accept)):
+        return Call(query, values, None)
+    request = named_queries.request(
         query,
         values,
-        accept=request.headers.get("accept"),
+        accept=accept,
         format=fmt or wanted,
         infer=options.get("infer", "true").lower() not in ("false", "0", "no", "off"),
         max_rows=state.settings.max_rows,
     )
-    return await run_query(state, request_, head=request.method == "HEAD")
+    return Call(query, values, request)
 
 
 def _split_suffix(name: str) -> tuple[str, str | None]:

@@ -91,12 +91,18 @@ _HOST = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
 
 
 def endpoint_iri(request: Request, state: AppState) -> str:
+    """This endpoint's URL (see :func:`endpoint_url`)."""
+    return endpoint_url(
+        state.settings.public_base, request.headers.get("host", ""), request.url.scheme
+    )
+
+
+def endpoint_url(public_base: str, host: str, scheme: str) -> str:
     """This endpoint's URL: under ``public_base`` when set, else the request's own host
     (only a well-formed host name; anything else gives ``http://localhost``)."""
-    if state.settings.public_base:
-        return state.settings.public_base.rstrip("/") + "/sparql"
-    host = request.headers.get("host", "")
-    scheme = "https" if request.url.scheme == "https" else "http"
+    if public_base:
+        return public_base.rstrip("/") + "/sparql"
+    scheme = "https" if scheme == "https" else "http"
     return f"{scheme}://{host if _HOST.match(host) else 'localhost'}/sparql"
 
 

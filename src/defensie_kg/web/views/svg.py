@@ -10,10 +10,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from xml.sax.saxutils import escape, quoteattr
 
 from markupsafe import Markup
-
-from defensie_kg.rdf.results import escape, quoteattr
 
 FONT = 11  # px, matches `svg text` in style.css
 CHAR = 5.8  # average glyph width at FONT, for truncation
