@@ -286,3 +286,15 @@ def test_generated_named_query_parameters_never_500(
     response = mini_client.get(f"/queries/{name}{suffix}", params=params)
     assert response.status_code in (200, 400, 404, 406)
     assert_well_formed("/queries", response.status_code, response.headers, response.content)
+
+
+@given(st.binary(max_size=64))
+def test_percent_decoding_matches_the_standard_library(raw: bytes) -> None:
+    # web.protocol decodes with the C escape decoder (measured faster); it must give the
+    # bytes urllib gives for every well-formed percent-encoding.
+    from urllib.parse import quote_from_bytes, unquote_to_bytes
+
+    from defensie_kg.web.protocol import _unquote
+
+    encoded = quote_from_bytes(raw, safe="").encode()
+    assert _unquote(encoded) == unquote_to_bytes(encoded) == raw
