@@ -301,3 +301,175 @@ def rdflib_endpoint(dataset: Path, work: Path) -> Peer:
     port = free_port()
     argv = [exe, "serve", str(dataset), "--host", HOST, "--port", str(port)]
     return Peer("rdflib-endpoint", argv, "/", port, work / "rdflib-endpoint.log")
+
+
+VIRTUOSO_INI = """[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+
+[Parameters]
+ServerPort = {host}:{sql_port}
+LiteMode = 0
+DisableUnixSocket = 1
+DisableTcpSocket = 0
+MaxClientConnections = 20
+CheckpointInterval = 0
+O_DIRECT = 0
+CaseMode = 2
+MaxStaticCursorRows = 5000
+AllowOSCalls = 0
+DirsAllowed = ., {dir}
+ThreadCleanupInterval = 0
+ThreadThreshold = 10
+ResourcesCleanupInterval = 0
+FreeTextBatchSize = 100000
+SingleCPU = 0
+PrefixResultNames = 0
+MaxQueryMem = 1G
+VectorSize = 1000
+MaxVectorSize = 1000000
+AdjustVectorSize = 0
+ThreadsPerQuery = 2
+AsyncQueueMaxThreads = 10
+NumberOfBuffers = 170000
+MaxDirtyBuffers = 130000
+
+[HTTPServer]
+ServerPort = {host}:{http_port}
+ServerRoot = /var/lib/virtuoso-opensource-7/vsp
+MaxClientConnections = 32
+DavRoot = DAV
+EnabledDavVSP = 0
+HTTPProxyEnabled = 0
+ServerThreads = 32
+MaxKeepAlives = 32
+KeepAliveTimeout = 10
+HTTPThreadSize = 280000
+HttpPrintWarningsInOutput = 0
+Charset = UTF-8
+EnabledGzipContent = 0
+
+[Client]
+SQL_PREFETCH_ROWS = 100
+SQL_PREFETCH_BYTES = 16000
+SQL_QUERY_TIMEOUT = 0
+SQL_TXN_TIMEOUT = 0
+
+[SPARQL]
+ResultSetMaxRows = 1000000
+MaxQueryCostEstimationTime = 400
+MaxQueryExecutionTime = 60
+DefaultGraph =
+"""
+VIRTUOSO_USER = ("dba", "dba")  # a fresh database's administrator; loopback only
+
+
+@dataclass
+class Virtuoso:
+    """A Virtuoso open-source server in its own directory, on free loopback ports."""
+
+    directory: Path
+    http_port: int
+    sql_port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def sparql_url(self) -> str:
+        return f"http://{HOST}:{self.http_port}/sparql"
+
+    @property
+    def gsp_url(self) -> str:
+        """The Graph Store endpoint that takes writes (HTTP Digest only)."""
+        return f"http://{HOST}:{self.http_port}/sparql-graph-crud-auth"
+
+    def start(self, timeout: float = 120.0) -> float:
+        """Write the ini, start ``virtuoso-t`` in the foreground; seconds until it answers."""
+        exe = shutil.which("virtuoso-t")
+        if exe is None:
+            raise FileNotFoundError(
+                "virtuoso-t is not installed (apt-get install virtuoso-opensource)"
+            )
+        self.directory.mkdir(parents=True, exist_ok=True)
+        ini = self.directory / "virtuoso.ini"
+        ini.write_text(
+            VIRTUOSO_INI.format(
+                dir=self.directory, host=HOST, sql_port=self.sql_port, http_port=self.http_port
+            )
+        )
+        started = time.perf_counter()
+        with (self.directory / "stdout.log").open("wb") as log:
+            self.process = subprocess.Popen(  # noqa: S603 - the Debian package's server
+                [exe, "+foreground", "+configfile", str(ini)],
+                cwd=self.directory,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        probe = f"{self.sparql_url}?query=ASK%7B%7D"
+        while time.perf_counter() - started < timeout:
+            if self.process.poll() is not None:
+                tail = (self.directory / "virtuoso.log").read_text(errors="replace")[-2000:]
+                raise RuntimeError(f"virtuoso-t exited with {self.process.returncode}: {tail}")
+            try:
+                with urllib.request.urlopen(probe, timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            time.sleep(0.2)
+        else:
+            self.stop()
+            raise TimeoutError(f"Virtuoso did not answer within {timeout:g} s")
+        self.grant_updates()
+        return time.perf_counter() - started
+
+    def isql(self, *statements: str) -> str:
+        """Run SQL statements with ``isql-vt`` as the administrator; their output."""
+        exe = shutil.which("isql-vt") or "isql-vt"
+        user, password = VIRTUOSO_USER
+        script = "".join(f"{s};\n" for s in statements)
+        done = subprocess.run(  # noqa: S603 - the Debian package's client
+            [exe, f"{HOST}:{self.sql_port}", user, password],
+            input=script.encode(),
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+        return done.stdout.decode(errors="replace")
+
+    def grant_updates(self) -> None:
+        """The administrator may write through the Graph Store endpoint (it needs the role)."""
+        self.isql(f"GRANT SPARQL_UPDATE TO \"{VIRTUOSO_USER[0]}\"")
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL; by PID."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self.process = None
+
+
+def virtuoso(work: Path) -> Virtuoso:
+    """A Virtuoso in ``work/virtuoso`` on two free loopback ports (not started)."""
+    return Virtuoso(work / "virtuoso", free_port(), free_port())

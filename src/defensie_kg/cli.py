@@ -316,7 +316,7 @@ def load(ctx: click.Context, store_url: str | None, gsp_url: str | None) -> None
     settings = _settings(ctx).with_overrides(store_url=store_url)
     if not settings.store_url:
         raise click.UsageError("give the store's SPARQL endpoint with --store URL")
-    store = RemoteStore(settings.store_url, settings.query_timeout, gsp_url=gsp_url)
+    store = RemoteStore.from_settings(settings, gsp_url=gsp_url)
     try:
         store.ping()  # unreachable: say so now, not after the build
         result = _checked_build(settings)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from defensie_kg.errors import KGError
@@ -92,6 +92,17 @@ class Settings(BaseSettings):
         "",
         "SPARQL endpoint of a remote store to serve from instead of the embedded one.",
         "empty or an http(s) URL",
+    )
+    store_user: str = _setting(
+        "",
+        "User name for the remote store; sent with HTTP Basic or Digest, whichever the "
+        "store asks for (Virtuoso's Graph Store endpoint asks for Digest).",
+        "empty or a user name",
+    )
+    store_password: SecretStr = _setting(
+        SecretStr(""),
+        "Password for the remote store (with store_user); never logged or shown in errors.",
+        "any text",
     )
     response_cache_bytes: int = _setting(
         64_000_000,

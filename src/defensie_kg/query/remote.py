@@ -20,7 +20,7 @@ import logging
 import re
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ from defensie_kg.errors import (
 from defensie_kg.namespaces import GRAPH, INFERRED_GRAPH
 from defensie_kg.query import guards, prefixes, sparql_text
 from defensie_kg.query.store import QueryRequest, QueryResult, parse_term, serialise
+from defensie_kg.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,35 @@ _STOPPED = re.compile(r"time[ -]?out|timed out|cancell?ed|aborted|execution time
 _SIZES = "SELECT ?g (COUNT(*) AS ?n) WHERE { %s GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 
 
+class ChallengeAuth(httpx.Auth):
+    """Credentials sent the way the store asks: nothing until it answers 401, then HTTP
+    Digest if its ``WWW-Authenticate`` offers Digest, else Basic; later requests go
+    straight to the scheme it chose. Digest is httpx's own :class:`httpx.DigestAuth`
+    (it keeps the store's challenge, so later requests take one round trip)."""
+
+    requires_request_body = True  # a request answered 401 is sent again, body and all
+
+    def __init__(self, user: str, password: str) -> None:
+        self._digest = httpx.DigestAuth(user, password)
+        self._basic = httpx.BasicAuth(user, password)
+        self._chosen: httpx.Auth | None = None
+
+    def __repr__(self) -> str:  # never the password
+        return "ChallengeAuth(***)"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if self._chosen is not None:
+            yield from self._chosen.auth_flow(request)
+            return
+        response = yield request
+        if response.status_code != 401:
+            return
+        offered = response.headers.get_list("www-authenticate")
+        digest = any(h.strip().lower().startswith("digest") for h in offered)
+        self._chosen = self._digest if digest else self._basic
+        yield from self._chosen.auth_flow(request)
+
+
 class LoadFailed(StoreUnavailable):
     """The store did not take the dataset, or holds other counts after loading."""
 
@@ -68,8 +98,9 @@ class RemoteStore:
     ``url`` is the query endpoint; ``gsp_url`` the Graph Store Protocol endpoint
     used by :meth:`load` (default: ``url``). ``graphs`` are the graph names of
     the build being served; without them they are read from the store (the
-    graphs under this project's ``graph/`` namespace). Credentials, if any,
-    go in the URL (``http://user:password@host/...``, HTTP Basic) or ``auth``.
+    graphs under this project's ``graph/`` namespace). Credentials: ``user`` and
+    ``password`` answer the store's challenge with HTTP Basic or Digest (see
+    :class:`ChallengeAuth`); credentials in the URL are sent with Basic, as httpx does.
     """
 
     def __init__(
@@ -81,14 +112,29 @@ class RemoteStore:
         graphs: Iterable[str] | None = None,
         connect_timeout: float = 3.0,
         load_timeout: float = 120.0,
+        user: str = "",
+        password: str = "",
         auth: httpx.Auth | None = None,
     ) -> None:
         self.url, self.gsp_url = url, gsp_url or url
         self.timeout, self.load_timeout = timeout, load_timeout
         self._connect_timeout = min(connect_timeout, timeout)
         self._graphs = sorted(set(graphs)) if graphs is not None else None
+        if auth is None and user:
+            auth = ChallengeAuth(user, password)
         # Redirects are not followed: a 301/302 would turn the POST into a GET without the query.
         self._client = httpx.Client(auth=auth, headers={"User-Agent": "defensie-kg"})
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **options: Any) -> RemoteStore:
+        """The store at ``settings.store_url``, with the settings' time limit and credentials."""
+        return cls(
+            settings.store_url,
+            settings.query_timeout,
+            user=settings.store_user,
+            password=settings.store_password.get_secret_value(),
+            **options,
+        )
 
     # -- the Executor protocol ------------------------------------------------
 
@@ -268,7 +314,10 @@ class RemoteStore:
             where = _public(self.gsp_url)
             detail = f"{response.status_code} {response.reason_phrase}: {_message(response)}"
             if response.status_code in (401, 403):
-                hint = "it needs credentials with write access (http://user:password@host/...)"
+                hint = (
+                    "it needs credentials with write access: set DKG_STORE_USER and "
+                    "DKG_STORE_PASSWORD (Virtuoso takes writes on /sparql-graph-crud-auth)"
+                )
             else:
                 hint = (
                     f"if its Graph Store Protocol endpoint is not {where}, give it with --gsp URL"

@@ -91,7 +91,7 @@ def _executor(
         RemoteStore,  # needs httpx, only when serving a remote store
     )
 
-    store = RemoteStore(settings.store_url, settings.query_timeout, graphs=graph.graph_names)
+    store = RemoteStore.from_settings(settings, graphs=graph.graph_names)
     try:
         sizes = store.graph_sizes()
     except KGError as exc:  # serve anyway: /sparql answers 503 until the store is back
