@@ -102,7 +102,7 @@ def test_writes_need_digest_credentials_and_the_password_is_never_shown(
 ) -> None:
     # Without credentials, and with a wrong password: exit 2, one line that says what to set.
     argv = ["--root", str(ROOT), "load", "--store", server.sparql_url, "--gsp", server.gsp_url]
-    secret = "not-the-password-4711"
+    secret = "not-the-password-4711"  # noqa: S105 - deliberately wrong
     for env in ({}, {"DKG_STORE_USER": USER, "DKG_STORE_PASSWORD": secret}):
         result = CliRunner().invoke(cli, argv, env=env)
         assert result.exit_code == 2
