@@ -47,7 +47,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--no-wrk", action="store_true", help="skip the wrk throughput phase")
     p.add_argument(
         "--peers",
-        default="ours,oxigraph,rdflib-endpoint",
+        default="ours,oxigraph,rdflib-endpoint,virtuoso",
         help="which servers to run (ours is always run)",
     )
     p.add_argument(
@@ -88,7 +88,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         args.scale_max = "50k" if args.scale_max != "none" else "none"
     args.concurrency = [int(c) for c in args.concurrency.split(",")]
     args.peers = ["ours"] + [p for p in args.peers.split(",") if p and p != "ours"]
-    unknown = set(args.peers) - {"ours", "oxigraph", "rdflib-endpoint"}
+    unknown = set(args.peers) - {"ours", "oxigraph", "rdflib-endpoint", "virtuoso"}
     if unknown:
         p.error(f"unknown peer(s): {', '.join(sorted(unknown))}")
     return args
@@ -96,7 +96,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def check_tools(wanted: list[str], need_wrk: bool = True) -> None:
     """Exit with the install command if a peer's program (or wrk) is missing."""
-    missing = [name for name in wanted if name != "ours" and peers.tool(name) is None]
+    programs = {"virtuoso": "virtuoso-t"}
+    missing = [
+        name for name in wanted if name != "ours" and peers.tool(programs.get(name, name)) is None
+    ]
     if need_wrk and wrk.available() is None:
         missing.append(f"wrk ({wrk.INSTALL})")
     if peers.tool("defensie-kg") is None:
@@ -154,6 +157,7 @@ def start_peers(
             peers.closure_ntriples(dataset, work / "closure.nt"), work
         ),
         "rdflib-endpoint": lambda: peers.rdflib_endpoint(dataset, work),
+        "virtuoso": lambda: peers.virtuoso_peer(project, work),
     }
     started = {}
     for name in names:
