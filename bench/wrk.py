@@ -80,8 +80,12 @@ def run(
     connections: int = 16,
     threads: int = 2,
     timeout: float = 10.0,
+    limits: tuple[int, int] | None = None,
 ) -> WrkRun:
-    """One wrk run of ``duration`` seconds against ``http://host:port`` + ``path``."""
+    """One wrk run of ``duration`` seconds against ``http://host:port`` + ``path``.
+
+    ``limits`` (first, span): the distinct workload's LIMIT values run first + (n mod span)
+    instead of a large number never repeated (for a store that refuses large limits)."""
     exe = available()
     if exe is None:
         raise FileNotFoundError(f"wrk is not installed ({INSTALL})")
@@ -99,6 +103,7 @@ def run(
         "--",
         path,
         workload,
+        *(str(v) for v in limits or ()),
     ]
     before, started = _children_cpu(), time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # noqa: S603
