@@ -9,6 +9,8 @@ named-query URLs with /sparql. Oxigraph and rdflib-endpoint are not used.
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import sys
 import threading
 import time
@@ -22,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `pytest` without `python -m`
     sys.path.insert(0, str(ROOT))
 
-from bench import compare, generate, load, report, workload  # noqa: E402
+from bench import compare, generate, load, report, workload, wrk  # noqa: E402
 from bench.peers import HOST, Peer, free_port  # noqa: E402
 
 from defensie_kg.build.pipeline import Build, build  # noqa: E402
@@ -107,6 +109,33 @@ def test_load_generator_runs_closed_loop_against_our_app(server: Peer) -> None:
         "SELECT ?s WHERE { ?s a <https://w3id.org/defensienota-2024/def/Measure> }"
     )
     assert load.run(HOST, server.port, sparql, concurrency=1, duration=0.1).requests > 0
+
+
+def _cache(server: Peer) -> dict[str, int]:
+    health = load.get_request(HOST, server.port, "/health")
+    status, body = load.fetch_sync(HOST, server.port, health)
+    assert status == 200
+    counters: dict[str, int] = json.loads(body)["response_cache"]
+    return counters
+
+
+def test_wrk_distinct_texts_miss_the_response_cache_and_repeated_ones_hit(server: Peer) -> None:
+    if wrk.available() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"wrk is missing: {wrk.INSTALL}")  # CI installs it (.ci/run)
+        pytest.skip(f"wrk is missing: {wrk.INSTALL}")
+    text = "SELECT ?s WHERE { ?s a <https://w3id.org/defensienota-2024/def/Measure> } ORDER BY ?s"
+    before = _cache(server)
+    distinct = wrk.run(HOST, server.port, wrk.path_for("/sparql", text, "distinct"), "distinct", 1)
+    middle = _cache(server)
+    assert distinct.requests > 0 and distinct.errors == 0
+    assert middle["hits"] == before["hits"]  # every text was new: nothing came from the cache
+    assert middle["misses"] - before["misses"] >= distinct.requests
+    repeated = wrk.run(HOST, server.port, wrk.path_for("/sparql", text, "repeated"), "repeated", 1)
+    after = _cache(server)
+    assert repeated.requests > 0 and repeated.errors == 0
+    assert after["hits"] - middle["hits"] >= repeated.requests - 16  # all but the first few
+    assert 0 < repeated.p50_ms <= repeated.p99_ms and repeated.client_cpu > 0
 
 
 def test_named_urls_and_sparql_text_return_the_same_rows(
