@@ -96,15 +96,18 @@ def run_size(size: int, home: Path, options: Any, running: list[Peer]) -> dict[s
     out["cache_load_s"] = cache_load(build["dataset"])["cache_load"][0]
     work = project / "work"
     work.mkdir(exist_ok=True)
-    env = {"DKG_MAX_ROWS": "10000000"}
+    # No response cache: the 1-client client repeats each request, and the figure wanted
+    # here is the query engine's at this size, not a cache hit.
+    env = {"DKG_MAX_ROWS": "10000000", "DKG_RESPONSE_CACHE_BYTES": "0"}
     ours = peers.ours(project, work, env)
     oxigraph = peers.oxigraph(build["dataset"], work)
     out["oxigraph_load_s"] = oxigraph.prepare_s
     try:
-        for peer in (ours, oxigraph):
-            running.append(peer)
-            peer.start()
+        running += [ours, oxigraph]
+        ours.start_median(options.reps)
+        oxigraph.start()
         out["startup"] = {p.name: p.startup_s for p in (ours, oxigraph)}
+        out["startup_runs"] = [round(s, 2) for s in ours.startup_runs]
         targets = [
             compare.Target("ours-named", ours, True),
             compare.Target("ours", ours),
@@ -131,7 +134,10 @@ def run_size(size: int, home: Path, options: Any, running: list[Peer]) -> dict[s
                 running.remove(peer)
         out["rss"] = {p.name: p.peak_rss for p in (ours, oxigraph)}
         shutil.rmtree(work / "oxigraph-db", ignore_errors=True)
-    out["notes"].append("our server ran with DKG_MAX_ROWS=10000000 so that no result is cut")
+    out["notes"].append(
+        "our server ran with DKG_MAX_ROWS=10000000 so that no result is cut, and with "
+        "DKG_RESPONSE_CACHE_BYTES=0 so that no answer comes from its response cache"
+    )
     if out["mismatches"]:
         out["notes"].append(f"{out['mismatches']} named queries differ or failed (see JSON)")
     return out
