@@ -114,8 +114,11 @@ def _fast(base: set[Triple]) -> set[Triple]:
     codec = _StandIns()
     chains = _chain_axioms(base)
     reasoner = reasonable.PyReasoner()
-    current, new = set(base), list(base)
-    index: Index = {}
+    current = set(base)
+    # The rules reasonable lacks go first, so its first call already sees their conclusions:
+    # on the nota that saves one of three calls (each ~0.25 s; 1.4 -> 1.0 s per closure).
+    index, _ = _own_rules_to_fixpoint(chains, current)
+    new = list(current)
     while new:
         reasoner.from_graph([codec.encode(t) for t in new])
         current |= codec.decode(_reason(reasoner))
@@ -131,8 +134,8 @@ def _own_rules_to_fixpoint(
 ) -> tuple[Index, list[Triple]]:
     """Apply the rules reasonable lacks until they add nothing; add their triples to
     ``current`` and return the index and what they added. Each call of reasonable costs
-    about 0.25 s on the nota, one round of these rules 0.05 s: saturating them first halves
-    the number of calls (4 -> 2)."""
+    about 0.25 s on the nota, one round of these rules 0.05 s: saturating them between calls
+    (and before the first) leaves two calls on the nota instead of four."""
     added: list[Triple] = []
     while True:
         index = terms.by_predicate(current)

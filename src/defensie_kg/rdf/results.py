@@ -4,11 +4,11 @@ SELECT results are written by the engine (pyoxigraph's writers, in Rust). The ro
 is applied on the way: the engine first writes TSV, where every solution is exactly one
 line (tabs and newlines inside terms are escaped), into a sink that counts lines and
 stops the engine once the cap is passed; the kept lines are the answer, read back by
-the engine's TSV parser and written in the format asked for. Measured on the nota's 26
-parameter-free named queries (``python -m bench.serialise``): the
-Python writers this replaced took 1.5–2.3× the engine's time per query; the TSV round
-trip costs 1.0–1.35× a direct engine write, and it is the only way to cut a result
-cleanly without evaluating it twice.
+the engine's TSV parser and written in the format asked for. Measured with
+``python -m bench.serialise --reps 9`` (every named query with its defaults, evaluation plus
+writing, median; 2026-12-04): a plain Python JSON writer takes 1.22× the engine's direct
+write (geomean, up to 2.04×); this TSV round trip 1.07× (up to 1.50×), and it is the only
+way to cut a result cleanly without evaluating it twice.
 """
 
 from __future__ import annotations
