@@ -1,8 +1,9 @@
-"""How long writing a SELECT result takes, three ways, over the parameter-free named queries.
+"""How long writing a SELECT result takes, three ways, over the named queries.
 
 ``python -m bench.serialise [--reps N]`` builds (or loads the cached build of) the nota,
-then for every parameter-free named query, evaluated afresh each time (the engine evaluates
-while a writer reads, so each figure is evaluation plus writing):
+then for every named query whose parameters all have defaults (bound), evaluated afresh
+each time (the engine evaluates while a writer reads, so each figure is evaluation plus
+writing):
 
 - ``engine``: pyoxigraph writes SPARQL Results JSON itself (no row cap possible);
 - ``ours``: :func:`defensie_kg.rdf.results.solutions`, the engine's TSV cut at the row cap,

@@ -94,3 +94,19 @@ def test_every_command_has_help() -> None:
         result = CliRunner().invoke(cli, [command, "--help"])
         assert result.exit_code == 0, command
         assert "Usage:" in result.stdout
+
+
+def test_build_pauses_the_cycle_collector_only_while_it_builds(mini_root: Path) -> None:
+    # `build` turns the collector off for speed; a caller in the same process (CliRunner,
+    # a notebook) must get it back on, also when the build fails.
+    import gc
+
+    assert gc.isenabled()
+    code, out, _ = _run(mini_root, "build", "--no-cache", "-q")
+    assert code == 0, out
+    assert gc.isenabled()
+    broken = mini_root / "data" / "broken.ttl"
+    broken.write_text("@prefix : <x:> .\n:a :b \n", encoding="utf-8")
+    code, _, _ = _run(mini_root, "build", "--no-cache", "-q")
+    assert code != 0
+    assert gc.isenabled()

@@ -135,7 +135,7 @@ def _own_rules_to_fixpoint(
     """Apply the rules reasonable lacks until they add nothing; add their triples to
     ``current`` and return the index and what they added. Each call of reasonable costs
     about 0.25 s on the nota, one round of these rules 0.05 s: saturating them between calls
-    (and before the first) leaves two calls on the nota instead of four."""
+    (and before the first) leaves two calls on the nota instead of three."""
     added: list[Triple] = []
     while True:
         index = terms.by_predicate(current)
