@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -177,3 +177,29 @@ def test_iris_under_the_public_base_map_to_local_pages(client: TestClient) -> No
         state.settings = original
     assert response.status_code == 303
     assert response.headers["location"] == MEASURE
+
+
+def test_offered_queries_bind_the_page_iri_and_run(client: TestClient) -> None:
+    """The DESCRIBE shown on a page and the SELECT its editor link opens are fixed texts with
+    the page's IRI bound by a VALUES row; run on /sparql, each answers about that resource."""
+    texts = {}
+    for path in (MEASURE, "/id/section/4-2"):
+        soup = BeautifulSoup(client.get(path + "?lang=en", headers=HTML).text, "html.parser")
+        describe = soup.select_one("pre.snippet:not(.example-query)").get_text()
+        link = soup.find("a", string=re.compile("query about this resource"))["href"]
+        select = parse_qs(urlsplit(link).query)["query"][0]
+        iri = BASE + path[1:]
+        for query in (describe, select):
+            assert query.count(iri) == 1
+            assert f"VALUES (?resource) {{ (<{iri}>) }}" in query
+        texts[path] = (describe.replace(iri, "X"), select.replace(iri, "X"))
+        rows = client.get("/sparql", params={"query": select}, headers={"Accept": "text/csv"})
+        assert rows.status_code == 200 and len(rows.text.splitlines()) > 2
+        graph = Graph().parse(
+            data=client.get(
+                "/sparql", params={"query": describe}, headers={"Accept": "text/turtle"}
+            ).text,
+            format="turtle",
+        )
+        assert (URIRef(iri), None, None) in graph
+    assert len(set(texts.values())) == 1

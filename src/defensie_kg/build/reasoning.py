@@ -41,6 +41,7 @@ SUBCLASS, SUBPROPERTY = f"<{_RDFS}subClassOf>", f"<{_RDFS}subPropertyOf>"
 DOMAIN, RANGE = f"<{_RDFS}domain>", f"<{_RDFS}range>"
 NOTHING, SAME_AS, DIFFERENT = f"<{_OWL}Nothing>", f"<{_OWL}sameAs>", f"<{_OWL}differentFrom>"
 DISJOINT, CHAIN = f"<{_OWL}disjointWith>", f"<{_OWL}propertyChainAxiom>"
+INVERSE = f"<{_OWL}inverseOf>"
 _TOP = {f"<{_OWL}Thing>", f"<{_RDFS}Resource>"}
 _UNINFORMATIVE_TYPES = _TOP | {
     f"<{_OWL}NamedIndividual>",
@@ -115,8 +116,10 @@ def _fast(base: set[Triple]) -> set[Triple]:
     chains = _chain_axioms(base)
     reasoner = reasonable.PyReasoner()
     current = set(base)
-    # The rules reasonable lacks go first, so its first call already sees their conclusions:
-    # on the nota that saves one of three calls (each ~0.25 s; 1.4 -> 1.0 s per closure).
+    # The rules reasonable lacks go first, so its first call already sees their conclusions.
+    # With chains read through sub-properties and inverses (_extension), that first call is
+    # the only one on the nota (was three: 1.4 -> 0.5-0.8 s per closure) and at 582k quads
+    # (33.0 -> 20.7 s, one run each, 2026-12-04). The loop below stays the guarantee.
     index, _ = _own_rules_to_fixpoint(chains, current)
     new = list(current)
     while new:
@@ -135,7 +138,7 @@ def _own_rules_to_fixpoint(
     """Apply the rules reasonable lacks until they add nothing; add their triples to
     ``current`` and return the index and what they added. Each call of reasonable costs
     about 0.25 s on the nota, one round of these rules 0.05 s: saturating them between calls
-    (and before the first) leaves two calls on the nota instead of three."""
+    (and before the first) saves calls."""
     added: list[Triple] = []
     while True:
         index = terms.by_predicate(current)
@@ -193,19 +196,48 @@ def _chain_axioms(base: set[Triple]) -> list[tuple[Term, list[Term]]]:
 
 
 def _chains(axioms: list[tuple[Term, list[Term]]], index: Index) -> set[Triple]:
-    """prp-spo2: a property chain p1 ∘ … ∘ pn implies its super-property."""
+    """prp-spo2: a property chain p1 ∘ … ∘ pn implies its super-property.
+
+    Each link is read with what prp-spo1 and prp-inv1/2 give it (the pairs of its
+    sub-properties and of their inverses), so a chain over derived links, like
+    ``dn:referredToBy`` (the inverse of ``dn:refersTo`` and its sub-properties), is found
+    before reasonable has derived them: on the nota this spares reasonable's second call
+    (0.3 s of a 1.0 s closure). The fixpoint in :func:`_fast` stays the guarantee.
+    """
     found: set[Triple] = set()
+    subs: dict[Term, set[Term]] = defaultdict(set)
+    for sub, sup in index.get(SUBPROPERTY, ()):
+        subs[sup].add(sub)
+    inverses: dict[Term, set[Term]] = defaultdict(set)
+    for a, b in index.get(INVERSE, ()):
+        inverses[a].add(b)
+        inverses[b].add(a)
     for prop, chain in axioms:
         if not chain:
             continue
-        pairs = set(index.get(chain[0], ()))
+        pairs = _extension(chain[0], index, subs, inverses)
         for link in chain[1:]:
             successors: dict[Term, set[Term]] = defaultdict(set)
-            for a, b in index.get(link, ()):
+            for a, b in _extension(link, index, subs, inverses):
                 successors[a].add(b)
             pairs = {(x, z) for x, y in pairs for z in successors.get(y, ())}
         found |= {(x, prop, z) for x, z in pairs}
     return found
+
+
+def _extension(
+    prop: Term, index: Index, subs: dict[Term, set[Term]], inverses: dict[Term, set[Term]]
+) -> set[tuple[Term, Term]]:
+    """The pairs of ``prop`` with those of its sub-properties (prp-spo1) and of their
+    inverses (prp-inv1/2), given ``subs`` (property → sub-properties) and ``inverses``: what
+    OWL RL entails for ``prop`` that a chain most often needs."""
+    pairs = set(index.get(prop, ()))
+    for sub in subs.get(prop, ()):
+        pairs |= index.get(sub, set())
+    for inverse in inverses.get(prop, ()):
+        for sub in {inverse} | subs.get(inverse, set()):
+            pairs |= {(o, s) for s, o in index.get(sub, ())}
+    return pairs
 
 
 def _domains_and_ranges(index: Index) -> set[Triple]:

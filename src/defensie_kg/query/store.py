@@ -200,6 +200,14 @@ class KnowledgeGraph:
         return [ox.NamedNode(n) for n in names]
 
 
+def iri_term(iri: str) -> str:
+    """``iri`` as one SPARQL term (``<...>``), checked and escaped by the engine.
+
+    Raises ``ValueError`` when ``iri`` is not an absolute IRI.
+    """
+    return str(ox.NamedNode(iri))
+
+
 def parse_term(text: str) -> ox.NamedNode | ox.Literal | ox.BlankNode:
     """A term from N-Triples syntax (``<iri>``, ``"lex"@nl``, ``"5"^^<...>``)."""
     quad = next(iter(ox.parse(f"<x:s> <x:p> {text} .".encode(), format=ox.RdfFormat.N_TRIPLES)))

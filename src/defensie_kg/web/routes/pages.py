@@ -25,7 +25,8 @@ from defensie_kg.namespaces import (
     ONTOLOGY_GRAPH,
     data_graph,
 )
-from defensie_kg.query import named_queries
+from defensie_kg.query import named_queries, sparql_text
+from defensie_kg.query.store import iri_term
 from defensie_kg.rdf import formats, results
 from defensie_kg.rdf.formats import Format
 from defensie_kg.web.deps import get_state
@@ -207,14 +208,14 @@ def _serve(
     path = local(iri)
     if chosen is HTML:
         page = model.describe(state.graph, iri, lang)
-        snippet = f"DESCRIBE <{iri}>"
+        bound = {"resource": iri_term(iri)}
         response = render(
             request,
             "resource.html",
             page=page,
             alternates=_alternates(path),
-            snippet=snippet,
-            query_link="/query?query=" + quote(_select_snippet(iri)),
+            snippet=sparql_text.with_values(_DESCRIBE, bound),
+            query_link="/query?query=" + quote(sparql_text.with_values(_ABOUT, bound)),
             sourced=_sourced_here(page),
             usage=usage,
             parts=parts or model.Sections(),
@@ -225,12 +226,14 @@ def _serve(
     return _rdf_response(request, state, results.triples(chosen, triples), chosen, path)
 
 
-def _select_snippet(iri: str) -> str:
-    return (
-        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-        f"SELECT ?property ?value ?label WHERE {{\n  <{iri}> ?property ?value .\n"
-        '  OPTIONAL { ?value rdfs:label ?label FILTER(lang(?label) = "en") }\n}'
-    )
+# The queries a page offers to copy or open in the editor are fixed texts; the page's IRI is
+# bound to ?resource by a VALUES row of the engine's own serialisation, never spliced in.
+_DESCRIBE = "DESCRIBE ?resource WHERE {\n}"
+_ABOUT = """PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?property ?value ?label WHERE {
+  ?resource ?property ?value .
+  OPTIONAL { ?value rdfs:label ?label FILTER(lang(?label) = "en") }
+}"""
 
 
 def _sourced_here(page: model.Description) -> list[model.Value]:
