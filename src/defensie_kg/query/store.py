@@ -72,7 +72,11 @@ class KnowledgeGraph:
     def from_nquads(cls, path: Path) -> KnowledgeGraph:
         """Load a dataset written by the build (N-Quads)."""
         store = ox.Store()
-        store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        # lenient: the file is the build's own output (parsed, validated and written by the
+        # engine, then kept in the cache), so its IRIs and tags need no second check. At 582k
+        # quads this loads in 1.19-1.32 s instead of 1.69-1.79 s (2026-12-04), in the server
+        # and in every query worker.
+        store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS, lenient=True)
         return cls(store)
 
     @classmethod
