@@ -498,3 +498,20 @@ def test_app_answers_503_while_the_store_is_down_and_recovers(
             store.stop()
         again = client.get("/sparql", params=query)
         assert again.status_code == 503
+
+
+def test_relative_iris_resolve_against_the_endpoint_on_both_stores(
+    embedded: KnowledgeGraph, remote: RemoteStore
+) -> None:
+    """The endpoint's URL is the base of a query's relative IRIs, embedded or remote; the
+    remote store gets it as a BASE the engine has checked and escaped."""
+    request = QueryRequest(
+        "SELECT ?x WHERE { BIND(<rel> AS ?x) }",
+        format="json",
+        base_iri="http://[::1]:8000/sparql",
+    )
+    for result in _both(embedded, remote, request):
+        rows = json.loads(result.body)["results"]["bindings"]
+        assert rows == [{"x": {"type": "uri", "value": "http://[::1]:8000/rel"}}]
+    with pytest.raises(ValueError, match="Invalid IRI"):
+        remote.execute(QueryRequest("ASK {}", base_iri="http://a> } <x"))

@@ -38,7 +38,7 @@ from defensie_kg.errors import (
 )
 from defensie_kg.namespaces import GRAPH, INFERRED_GRAPH
 from defensie_kg.query import guards, prefixes, sparql_text
-from defensie_kg.query.store import QueryRequest, QueryResult, parse_term, serialise
+from defensie_kg.query.store import QueryRequest, QueryResult, iri_term, parse_term, serialise
 from defensie_kg.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ class RemoteStore:
             terms = {name: str(parse_term(term)) for name, term in request.bindings}
             text = sparql_text.with_values(text, terms)
         if request.base_iri:  # the endpoint's own URL; a BASE in the query comes later, and wins
-            text = f"BASE <{request.base_iri}>\n{text}"
+            text = f"BASE {iri_term(request.base_iri)}\n{text}"  # checked and escaped as an IRI
         graph_form = sparql_text.first_keyword(request.text) in _GRAPH_FORMS
         form = urlencode([("query", text), *self._dataset(request)]).encode()
         headers = {
