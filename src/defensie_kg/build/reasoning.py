@@ -205,21 +205,15 @@ def _chains(axioms: list[tuple[Term, list[Term]]], index: Index) -> set[Triple]:
     (0.3 s of a 1.0 s closure). The fixpoint in :func:`_fast` stays the guarantee.
     """
     found: set[Triple] = set()
-    subs: dict[Term, set[Term]] = defaultdict(set)
-    for sub, sup in index.get(SUBPROPERTY, ()):
-        subs[sup].add(sub)
-    inverses: dict[Term, set[Term]] = defaultdict(set)
-    for a, b in index.get(INVERSE, ()):
-        inverses[a].add(b)
-        inverses[b].add(a)
+    subs = _grouped(index.get(SUBPROPERTY, ()), reverse=True)
+    declared = index.get(INVERSE, set())
+    inverses = _grouped(declared | {(b, a) for a, b in declared})
     for prop, chain in axioms:
         if not chain:
             continue
         pairs = _extension(chain[0], index, subs, inverses)
         for link in chain[1:]:
-            successors: dict[Term, set[Term]] = defaultdict(set)
-            for a, b in _extension(link, index, subs, inverses):
-                successors[a].add(b)
+            successors = _grouped(_extension(link, index, subs, inverses))
             pairs = {(x, z) for x, y in pairs for z in successors.get(y, ())}
         found |= {(x, prop, z) for x, z in pairs}
     return found
@@ -242,12 +236,8 @@ def _extension(
 
 def _domains_and_ranges(index: Index) -> set[Triple]:
     """scm-dom1/2, scm-rng1/2: domains and ranges along class and property hierarchies."""
-    supers: dict[Term, set[Term]] = defaultdict(set)
-    for cls, sup in index.get(SUBCLASS, ()):
-        supers[cls].add(sup)
-    subs: dict[Term, set[Term]] = defaultdict(set)
-    for sub, prop in index.get(SUBPROPERTY, ()):
-        subs[prop].add(sub)
+    supers = _grouped(index.get(SUBCLASS, ()))
+    subs = _grouped(index.get(SUBPROPERTY, ()), reverse=True)
     found: set[Triple] = set()
     for relation in (DOMAIN, RANGE):
         for prop, cls in index.get(relation, ()):
@@ -258,9 +248,7 @@ def _domains_and_ranges(index: Index) -> set[Triple]:
 
 def _subproperties(index: Index) -> set[Triple]:
     """scm-spo: ``rdfs:subPropertyOf`` is transitive (``reasonable`` stops after one step)."""
-    supers: dict[Term, set[Term]] = defaultdict(set)
-    for sub, sup in index.get(SUBPROPERTY, ()):
-        supers[sub].add(sup)
+    supers = _grouped(index.get(SUBPROPERTY, ()))
     found: set[Triple] = set()
     for prop in list(supers):
         seen: set[Term] = set()
@@ -276,9 +264,7 @@ def _subproperties(index: Index) -> set[Triple]:
 
 def _clashes(index: Index) -> list[str]:
     """cls-nothing2, cax-dw and eq-diff1 of OWL RL."""
-    members: dict[Term, set[Term]] = defaultdict(set)
-    for x, cls in index.get(TYPE, ()):
-        members[cls].add(x)
+    members = _grouped(index.get(TYPE, ()), reverse=True)
     name = terms.value
     problems = [f"{name(x)} is inferred to be owl:Nothing" for x in sorted(members[NOTHING])]
     for c1, c2 in sorted(index.get(DISJOINT, ())):
@@ -291,3 +277,14 @@ def _clashes(index: Index) -> list[str]:
         if a == b or (a, b) in same:
             problems.append(f"{name(a)} is said to be the same as and different from {name(b)}")
     return problems
+
+
+def _grouped(pairs: Iterable[tuple[Term, Term]], reverse: bool = False) -> dict[Term, set[Term]]:
+    """``{a: {b, …}}`` over the pairs ``(a, b)``; with ``reverse``, ``{b: {a, …}}``.
+    Missing keys read as empty sets."""
+    grouped: dict[Term, set[Term]] = defaultdict(set)
+    for a, b in pairs:
+        if reverse:
+            a, b = b, a
+        grouped[a].add(b)
+    return grouped

@@ -271,7 +271,7 @@ class RemoteStore:
         if names is None:
             rows = self._select_rows(_SIZES % "")
         else:
-            values = " ".join(f"<{name}>" for name in names)
+            values = " ".join(iri_term(name) for name in names)
             rows = self._select_rows(_SIZES % f"VALUES ?g {{ {values} }}")
         counts: dict[str, int] = {}
         for row in rows:
